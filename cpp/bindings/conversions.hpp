@@ -1,0 +1,48 @@
+// Conversions between the core's types and Python, in one place.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "crossbook/types.hpp"
+
+namespace crossbook::bindings {
+
+namespace py = pybind11;
+
+/// Registers the numpy dtypes of the structs in types.hpp (idempotent per module).
+void register_dtypes();
+
+/// A C-contiguous, writeable-or-not 1-d array whose dtype equals T's, or a
+/// TypeError naming `what` and the dtype received. Never converts or copies.
+template <class T>
+py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const char* what,
+                                                 bool writeable) {
+  if (!py::isinstance<py::array>(obj))
+    throw py::type_error(std::string(what) + " must be a numpy array");
+  auto arr = py::reinterpret_borrow<py::array>(obj);
+  const py::dtype want = py::dtype::of<T>();
+  if (!arr.dtype().equal(want))
+    throw py::type_error(std::string(what) + " must have dtype " + py::str(want).cast<std::string>() +
+                         ", got " + py::str(arr.dtype()).cast<std::string>());
+  if (arr.ndim() != 1) throw py::value_error(std::string(what) + " must be one-dimensional");
+  if (!(arr.flags() & py::array::c_style))
+    throw py::value_error(std::string(what) + " must be C-contiguous");
+  if (writeable && !arr.writeable()) throw py::value_error(std::string(what) + " is read-only");
+  return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(arr);
+}
+
+/// Python int from a 128-bit integer (no float detour, no overflow).
+py::int_ int128_to_py(Int128 v);
+
+/// Side from a Python int (Side members are ints); ValueError otherwise.
+Side side_from_int(int side);
+
+/// Decimal text of mantissa * 10^-exp, exact: 6183763 with exp 2 -> "61837.63".
+std::string decimal_text(std::int64_t mantissa, int exp);
+
+}  // namespace crossbook::bindings

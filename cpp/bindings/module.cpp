@@ -1,0 +1,19 @@
+// The compiled core of crossbook. Users import crossbook, never crossbook._core.
+#include <pybind11/pybind11.h>
+
+#include "conversions.hpp"
+#include "crossbook/types.hpp"
+
+namespace crossbook::bindings {
+void register_l2_book(py::module_& m);
+}  // namespace crossbook::bindings
+
+PYBIND11_MODULE(_core, m) {
+  namespace cb = crossbook::bindings;
+  m.doc() = "crossbook C++ core (private; use the crossbook package)";
+  cb::register_dtypes();
+  pybind11::register_exception<crossbook::InvalidInput>(m, "InvalidInputError", PyExc_ValueError);
+  pybind11::register_exception<crossbook::InvariantViolation>(m, "InvariantViolation",
+                                                              PyExc_AssertionError);
+  cb::register_l2_book(m);
+}

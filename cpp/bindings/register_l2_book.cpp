@@ -1,0 +1,244 @@
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <string>
+
+#include "conversions.hpp"
+#include "crossbook/l2_book.hpp"
+
+namespace crossbook::bindings {
+
+namespace {
+
+// A batch call runs without the GIL; `busy` makes any other use of the same book
+// from another thread fail loudly instead of racing with it.
+struct PyL2Book : L2Book {
+  using L2Book::L2Book;
+  PyL2Book(const PyL2Book& other) : L2Book(other) {}
+  mutable std::atomic<bool> busy{false};
+
+  const PyL2Book& idle() const {
+    if (busy.load(std::memory_order_acquire))
+      throw std::runtime_error("L2Book is in use by a batch call on another thread");
+    return *this;
+  }
+  PyL2Book& idle() {
+    static_cast<const PyL2Book*>(this)->idle();
+    return *this;
+  }
+};
+
+class BatchGuard {
+ public:
+  explicit BatchGuard(const PyL2Book& b) : b_(b) {
+    if (b_.busy.exchange(true, std::memory_order_acq_rel))
+      throw std::runtime_error("L2Book is in use by a batch call on another thread");
+  }
+  ~BatchGuard() { b_.busy.store(false, std::memory_order_release); }
+  BatchGuard(const BatchGuard&) = delete;
+  BatchGuard& operator=(const BatchGuard&) = delete;
+
+ private:
+  const PyL2Book& b_;
+};
+
+// bbo() is on the per-update hot path: build the tuples with the C API.
+PyObject* level_or_none(const BookSide& s) {
+  if (s.empty()) Py_RETURN_NONE;
+  PyObject* t = PyTuple_New(2);
+  if (!t) return nullptr;
+  PyTuple_SET_ITEM(t, 0, PyLong_FromLongLong(s.best_price()));
+  PyTuple_SET_ITEM(t, 1, PyLong_FromLongLong(s.best_size()));
+  return t;
+}
+
+py::object bbo_tuple(const L2Book& b) {
+  PyObject* t = PyTuple_New(2);
+  if (!t) throw py::error_already_set();
+  PyTuple_SET_ITEM(t, 0, level_or_none(b.side(Side::Bid)));
+  PyTuple_SET_ITEM(t, 1, level_or_none(b.side(Side::Ask)));
+  return py::reinterpret_steal<py::object>(t);
+}
+
+py::array_t<DepthRow> side_rows(const BookSide& s, std::size_t n) {
+  const std::size_t rows = std::min(n, s.size());
+  py::array_t<DepthRow> out(static_cast<py::ssize_t>(rows));
+  s.depth(out.mutable_data(), rows);
+  return out;
+}
+
+// Accepts an array of the depth dtype, or any sequence of (price, size[, count]).
+py::array_t<DepthRow> as_depth_rows(const py::handle& obj, const char* what) {
+  if (py::isinstance<py::array>(obj)) return require_array<DepthRow>(obj, what, false);
+  auto seq = py::reinterpret_borrow<py::sequence>(obj);
+  py::array_t<DepthRow> out(static_cast<py::ssize_t>(seq.size()));
+  DepthRow* rows = out.mutable_data();
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    auto item = py::reinterpret_borrow<py::sequence>(seq[i]);
+    if (item.size() != 2 && item.size() != 3)
+      throw py::value_error(std::string(what) + " row " + std::to_string(i) +
+                            " must be (price, size) or (price, size, count)");
+    rows[i] = DepthRow{item[0].cast<Price>(), item[1].cast<Qty>(),
+                       item.size() == 3 ? item[2].cast<std::int32_t>() : 0};
+  }
+  return out;
+}
+
+std::string repr(const PyL2Book& b) {
+  auto top = [&](Side s) -> std::string {
+    const BookSide& side = b.side(s);
+    if (side.empty()) return "None";
+    return decimal_text(side.best_size(), b.size_exp()) + " @ " +
+           decimal_text(side.best_price(), b.price_exp());
+  };
+  return "L2Book(price_exp=" + std::to_string(b.price_exp()) +
+         ", size_exp=" + std::to_string(b.size_exp()) +
+         ", levels=" + std::to_string(b.side(Side::Bid).size()) + "/" +
+         std::to_string(b.side(Side::Ask).size()) + ", bid=" + top(Side::Bid) +
+         ", ask=" + top(Side::Ask) + (b.is_crossed() ? ", CROSSED" : "") + ")";
+}
+
+void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bbo_obj) {
+  auto events = require_array<LevelEvent>(events_obj, "events", false);
+  const auto n = static_cast<std::size_t>(events.shape(0));
+  BboRow* bbo_out = nullptr;
+  py::array_t<BboRow, py::array::c_style> bbo;
+  if (!bbo_obj.is_none()) {
+    bbo = require_array<BboRow>(bbo_obj, "bbo_out", true);
+    if (static_cast<std::size_t>(bbo.shape(0)) < n)
+      throw py::value_error("bbo_out has " + std::to_string(bbo.shape(0)) +
+                            " rows, fewer than the " + std::to_string(n) + " events");
+    bbo_out = bbo.mutable_data();
+  }
+  const LevelEvent* data = events.data();
+  BatchGuard guard(b);
+  // Safe without the GIL: the arrays are kept alive by this frame and the book
+  // is guarded against use from other threads.
+  py::gil_scoped_release release;
+  b.apply(data, n, bbo_out);
+}
+
+// Builds the copy through type(self) so that a Python subclass copies as itself.
+py::object copy_book(const py::object& self) {
+  const auto& src = self.cast<const PyL2Book&>().idle();
+  py::object dst = self.get_type()(src.price_exp(), src.size_exp());
+  static_cast<L2Book&>(dst.cast<PyL2Book&>()) = static_cast<const L2Book&>(src);
+  return dst;
+}
+
+py::tuple pickle_state(const PyL2Book& b) {
+  return py::make_tuple(b.price_exp(), b.size_exp(), side_rows(b.side(Side::Bid), b.size()),
+                        side_rows(b.side(Side::Ask), b.size()), b.unknown_deletes());
+}
+
+PyL2Book unpickle(const py::tuple& t) {
+  if (t.size() != 5) throw py::value_error("bad L2Book pickle state");
+  PyL2Book b(t[0].cast<int>(), t[1].cast<int>());
+  auto bids = require_array<DepthRow>(t[2], "bids", false);
+  auto asks = require_array<DepthRow>(t[3], "asks", false);
+  b.load_snapshot(bids.data(), static_cast<std::size_t>(bids.shape(0)), asks.data(),
+                  static_cast<std::size_t>(asks.shape(0)));
+  b.restore_unknown_deletes(t[4].cast<std::uint64_t>());
+  return b;
+}
+
+}  // namespace
+
+void register_l2_book(py::module_& m) {
+  py::class_<PyL2Book>(m, "L2Book")
+      .def(py::init<int, int>(), py::arg("price_exp") = 0, py::arg("size_exp") = 0)
+      .def_property_readonly("price_exp", &L2Book::price_exp)
+      .def_property_readonly("size_exp", &L2Book::size_exp)
+      .def(
+          "update",
+          [](PyL2Book& b, int side, Price price, Qty size, std::int32_t count) {
+            return b.idle().update(side_from_int(side), price, size, count);
+          },
+          py::arg("side"), py::arg("price"), py::arg("size"), py::arg("count") = 0)
+      .def("bbo", [](const PyL2Book& b) { return bbo_tuple(b.idle()); })
+      .def(
+          "depth",
+          [](const PyL2Book& b, py::ssize_t n) {
+            if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
+            b.idle();
+            const auto k = static_cast<std::size_t>(n);
+            return py::make_tuple(side_rows(b.side(Side::Bid), k), side_rows(b.side(Side::Ask), k));
+          },
+          py::arg("n"))
+      .def(
+          "depth_into",
+          [](const PyL2Book& b, const py::handle& bids_obj, const py::handle& asks_obj) {
+            auto bids = require_array<DepthRow>(bids_obj, "bids", true);
+            auto asks = require_array<DepthRow>(asks_obj, "asks", true);
+            b.idle();
+            const std::size_t nb = b.side(Side::Bid).depth(
+                bids.mutable_data(), static_cast<std::size_t>(bids.shape(0)));
+            const std::size_t na = b.side(Side::Ask).depth(
+                asks.mutable_data(), static_cast<std::size_t>(asks.shape(0)));
+            return py::make_tuple(nb, na);
+          },
+          py::arg("bids"), py::arg("asks"))
+      .def("levels",
+           [](const PyL2Book& b, int side) {
+             const BookSide& s = b.idle().side(side_from_int(side));
+             return side_rows(s, s.size());
+           },
+           py::arg("side"))
+      .def(
+          "level",
+          [](const PyL2Book& b, int side, Price price) -> py::object {
+            auto l = b.idle().side(side_from_int(side)).level(price);
+            if (!l) return py::none();
+            return py::make_tuple(l->size, l->count);
+          },
+          py::arg("side"), py::arg("price"))
+      .def("apply", &apply_batch, py::arg("events"), py::arg("bbo_out") = py::none())
+      .def(
+          "load_snapshot",
+          [](PyL2Book& b, const py::handle& bids_obj, const py::handle& asks_obj) {
+            auto bids = as_depth_rows(bids_obj, "bids");
+            auto asks = as_depth_rows(asks_obj, "asks");
+            b.idle().load_snapshot(bids.data(), static_cast<std::size_t>(bids.shape(0)),
+                                   asks.data(), static_cast<std::size_t>(asks.shape(0)));
+          },
+          py::arg("bids"), py::arg("asks"))
+      .def("clear", [](PyL2Book& b) { b.idle().clear(); })
+      .def("__len__", [](const PyL2Book& b) { return b.idle().size(); })
+      .def("copy", &copy_book)
+      .def("__copy__", &copy_book)
+      .def("__deepcopy__", [](const py::object& self, const py::handle&) { return copy_book(self); },
+           py::arg("memo"))
+      .def("is_crossed", [](const PyL2Book& b) { return b.idle().is_crossed(); })
+      .def("mid", [](const PyL2Book& b) { return b.idle().mid(); })
+      .def("spread", [](const PyL2Book& b) { return b.idle().spread(); })
+      .def("microprice", [](const PyL2Book& b) { return b.idle().microprice(); })
+      .def(
+          "imbalance",
+          [](const PyL2Book& b, py::ssize_t n) {
+            if (n < 1) throw py::value_error("n must be >= 1, got " + std::to_string(n));
+            return b.idle().imbalance(static_cast<std::size_t>(n));
+          },
+          py::arg("n") = 1)
+      .def(
+          "_cost_to_fill",
+          [](const PyL2Book& b, int side, Qty size) {
+            FillEstimate f = b.idle().cost_to_fill(side_from_int(side), size);
+            return py::make_tuple(f.filled, int128_to_py(f.notional), f.worst_price);
+          },
+          py::arg("side"), py::arg("size"))
+      .def("format_price",
+           [](const PyL2Book& b, Price p) { return decimal_text(p, b.price_exp()); },
+           py::arg("price"))
+      .def("format_size", [](const PyL2Book& b, Qty q) { return decimal_text(q, b.size_exp()); },
+           py::arg("size"))
+      .def_property_readonly("unknown_deletes",
+                             [](const PyL2Book& b) { return b.idle().unknown_deletes(); })
+      .def("memory_bytes", [](const PyL2Book& b) { return b.idle().memory_bytes(); })
+      .def("check_invariants", [](const PyL2Book& b) { b.idle().check_invariants(); })
+      .def("__repr__", [](const PyL2Book& b) { return repr(b.idle()); })
+      .def(py::pickle(&pickle_state, &unpickle));
+}
+
+}  // namespace crossbook::bindings

@@ -1,0 +1,167 @@
+// Price-level (L2) book as an exchange feed describes it: a level is set to an
+// absolute size and size 0 removes it. The book never matches; a feed may
+// leave it crossed for a moment and is_crossed() says so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "crossbook/far_levels.hpp"
+#include "crossbook/types.hpp"
+
+namespace crossbook {
+
+struct Level {
+  Price price;
+  Qty size;
+  std::int32_t count;
+};
+
+/// Result of walking one side of the book for a given size.
+struct FillEstimate {
+  Qty filled = 0;
+  Int128 notional = 0;  // sum of price * size, in units of 10^-(price_exp + size_exp)
+  std::optional<Price> worst_price;
+};
+
+/// One side of an L2 book.
+///
+/// Levels near the touch live in a ladder: a power-of-two window of slots
+/// indexed by price offset, with a bitmap to find the next live level in a few
+/// word scans. Everything outside the window lives in FarLevels. Invariant: when
+/// the side is not empty the best price lies inside the window, so every far
+/// level is worse than every ladder level; the window re-centres to keep it so.
+class BookSide {
+ public:
+  static constexpr std::uint32_t kDefaultWidth = 4096;
+
+  explicit BookSide(bool is_bid, std::uint32_t width = kDefaultWidth);
+
+  /// Sets a level (size > 0) or removes it (size == 0). Returns false when a
+  /// removal found no level. Preconditions: price >= 0, size >= 0. O(1) in the
+  /// window, O(log n) outside it.
+  bool set(Price price, Qty size, std::int32_t count);
+  void clear();
+
+  bool empty() const { return !has_best_; }
+  std::size_t size() const { return live_ + far_.size(); }
+  /// Preconditions: !empty().
+  Price best_price() const { return best_; }
+  Qty best_size() const { return slot(index_of(best_)).size; }
+  std::optional<Level> level(Price price) const;
+
+  /// Visits levels best first; `visit(Level)` returns false to stop.
+  template <class Visit>
+  void for_each(Visit&& visit) const;
+
+  /// Writes up to `n` levels best first; returns how many were written.
+  std::size_t depth(DepthRow* out, std::size_t n) const;
+  /// Sum of sizes over the best `n` levels, as a 128-bit integer (no overflow).
+  Int128 total_size(std::size_t n) const;
+
+  std::size_t memory_bytes() const;
+  bool check_invariants() const;
+
+ private:
+  struct Slot {
+    Qty size;
+    std::int32_t count;
+  };
+
+  std::uint32_t index_of(Price p) const { return static_cast<std::uint32_t>(p - base_); }
+  bool in_window(Price p) const {
+    return static_cast<std::uint64_t>(p - base_) < static_cast<std::uint64_t>(width_);
+  }
+  const Slot& slot(std::uint32_t i) const { return slots_[i]; }
+  bool bit(std::uint32_t i) const { return (bits_[i >> 6] >> (i & 63)) & 1u; }
+  bool better(Price a, Price b) const { return is_bid_ ? a > b : a < b; }
+
+  /// Index of the best live slot strictly worse than `from` (or from the
+  /// best end when from < 0 for asks / from >= width for bids); -1 when none.
+  std::int64_t next_worse(std::int64_t from) const;
+  void recompute_best();
+  void recentre(Price best);
+
+  bool is_bid_;
+  std::uint32_t width_;
+  Price base_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<std::uint64_t> bits_;
+  std::uint32_t live_ = 0;
+  FarLevels far_;
+  bool has_best_ = false;
+  Price best_ = 0;
+  // Scratch for recentre(), kept so that re-centring does not allocate.
+  std::vector<Slot> spare_slots_;
+  std::vector<std::uint64_t> spare_bits_;
+};
+
+class L2Book {
+ public:
+  explicit L2Book(int price_exp = 0, int size_exp = 0);
+
+  int price_exp() const { return price_exp_; }
+  int size_exp() const { return size_exp_; }
+
+  /// Sets the size of a level; 0 removes it. Returns false when a removal found
+  /// no level (counted in unknown_deletes()). Throws InvalidInput for negative
+  /// values.
+  bool update(Side side, Price price, Qty size, std::int32_t count = 0);
+
+  /// Checks every event first, then applies all of them (all or nothing).
+  /// When bbo_out is not null it receives the best bid and ask after each event.
+  /// Throws InvalidInput naming the first bad event; the book is then unchanged.
+  void apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out);
+
+  /// Replaces the whole book with the given levels (sizes must be positive).
+  void load_snapshot(const DepthRow* bids, std::size_t nb, const DepthRow* asks, std::size_t na);
+  void clear();
+
+  const BookSide& side(Side s) const { return s == Side::Bid ? bids_ : asks_; }
+  std::size_t size() const { return bids_.size() + asks_.size(); }
+  bool is_crossed() const {
+    return !bids_.empty() && !asks_.empty() && bids_.best_price() >= asks_.best_price();
+  }
+  BboRow bbo() const;
+
+  /// (best bid + best ask) / 2 in price mantissa units; nullopt if a side is empty.
+  std::optional<double> mid() const;
+  std::optional<Price> spread() const;
+  /// Size-weighted mid: bid * ask_size + ask * bid_size over the two sizes.
+  std::optional<double> microprice() const;
+  /// (bid size - ask size) / (bid size + ask size) over the best n levels.
+  std::optional<double> imbalance(std::size_t n) const;
+  /// Walks `book_side` from the touch until `size` is filled or the side ends.
+  FillEstimate cost_to_fill(Side book_side, Qty size) const;
+
+  std::uint64_t unknown_deletes() const { return unknown_deletes_; }
+  /// For deserialisation: the counter travels with a pickled book.
+  void restore_unknown_deletes(std::uint64_t n) { unknown_deletes_ = n; }
+  std::size_t memory_bytes() const;
+  /// Throws InvariantViolation describing the first broken invariant.
+  void check_invariants() const;
+
+ private:
+  void check_event(const LevelEvent& e, std::size_t index) const;
+  void apply_one(const LevelEvent& e);
+
+  int price_exp_;
+  int size_exp_;
+  BookSide bids_;
+  BookSide asks_;
+  std::uint64_t unknown_deletes_ = 0;
+};
+
+template <class Visit>
+void BookSide::for_each(Visit&& visit) const {
+  if (!has_best_) return;
+  for (std::int64_t i = index_of(best_); i >= 0; i = next_worse(i)) {
+    const auto u = static_cast<std::uint32_t>(i);
+    if (!visit(Level{base_ + static_cast<Price>(u), slots_[u].size, slots_[u].count})) return;
+  }
+  far_.for_each(is_bid_, [&](const LevelEntry& e) { return visit(Level{e.price, e.size, e.count}); });
+}
+
+}  // namespace crossbook

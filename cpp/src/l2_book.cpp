@@ -1,0 +1,341 @@
+#include "crossbook/l2_book.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace crossbook {
+
+namespace {
+constexpr Price kMaxPrice = std::numeric_limits<Price>::max();
+
+std::string side_name(bool is_bid) { return is_bid ? "bid" : "ask"; }
+}  // namespace
+
+// ---------------------------------------------------------------- BookSide
+
+BookSide::BookSide(bool is_bid, std::uint32_t width)
+    : is_bid_(is_bid),
+      width_(width),
+      slots_(width),
+      bits_(width / 64),
+      spare_slots_(width),
+      spare_bits_(width / 64) {
+  if (width < 64 || (width & (width - 1)) != 0)
+    throw std::invalid_argument("ladder width must be a power of two >= 64");
+}
+
+std::int64_t BookSide::next_worse(std::int64_t from) const {
+  if (is_bid_) {  // worse = lower index
+    std::int64_t w = from >> 6;
+    std::uint64_t m = bits_[static_cast<std::size_t>(w)] & ((std::uint64_t{1} << (from & 63)) - 1);
+    while (true) {
+      if (m) return (w << 6) + 63 - __builtin_clzll(m);
+      if (--w < 0) return -1;
+      m = bits_[static_cast<std::size_t>(w)];
+    }
+  }
+  std::int64_t w = from >> 6;
+  const auto nw = static_cast<std::int64_t>(bits_.size());
+  // 2 << 63 wraps to 0 for an unsigned shift, which keeps no bit of the word: as wanted.
+  std::uint64_t m = bits_[static_cast<std::size_t>(w)] & ~((std::uint64_t{2} << (from & 63)) - 1);
+  while (true) {
+    if (m) return (w << 6) + __builtin_ctzll(m);
+    if (++w >= nw) return -1;
+    m = bits_[static_cast<std::size_t>(w)];
+  }
+}
+
+void BookSide::recentre(Price best) {
+  // The touch sits a quarter of the window in from the better end: room to
+  // improve, and three quarters of the window for depth.
+  const Price room_better = static_cast<Price>(width_ / 4);
+  const Price offset = is_bid_ ? static_cast<Price>(width_) - 1 - room_better : room_better;
+  Price nb = best < offset ? 0 : best - offset;
+  nb = std::min(nb, kMaxPrice - static_cast<Price>(width_ - 1));
+  const Price hi = nb + static_cast<Price>(width_ - 1);
+
+  std::fill(spare_bits_.begin(), spare_bits_.end(), 0);
+  std::uint32_t new_live = 0;
+  auto put = [&](Price p, Qty size, std::int32_t count) {
+    const auto j = static_cast<std::uint32_t>(p - nb);
+    spare_slots_[j] = Slot{size, count};
+    spare_bits_[j >> 6] |= std::uint64_t{1} << (j & 63);
+    ++new_live;
+  };
+  far_.extract_range(nb, hi, [&](const LevelEntry& e) { put(e.price, e.size, e.count); });
+  for (std::size_t w = 0; w < bits_.size(); ++w) {
+    for (std::uint64_t m = bits_[w]; m; m &= m - 1) {
+      const auto i = static_cast<std::uint32_t>((w << 6) + __builtin_ctzll(m));
+      const Price p = base_ + static_cast<Price>(i);
+      if (p >= nb && p <= hi)
+        put(p, slots_[i].size, slots_[i].count);
+      else
+        far_.set(p, slots_[i].size, slots_[i].count);
+    }
+  }
+  slots_.swap(spare_slots_);
+  bits_.swap(spare_bits_);
+  base_ = nb;
+  live_ = new_live;
+  best_ = best;
+  has_best_ = true;
+}
+
+bool BookSide::set(Price price, Qty size, std::int32_t count) {
+  if (in_window(price)) {
+    const std::uint32_t i = index_of(price);
+    std::uint64_t& word = bits_[i >> 6];
+    const std::uint64_t mask = std::uint64_t{1} << (i & 63);
+    if (size > 0) {
+      live_ += (word & mask) ? 0 : 1;
+      word |= mask;
+      slots_[i] = Slot{size, count};
+      if (!has_best_ || better(price, best_)) {
+        best_ = price;
+        has_best_ = true;
+      }
+      return true;
+    }
+    if (!(word & mask)) return false;
+    word &= ~mask;
+    --live_;
+    if (price == best_) recompute_best();
+    return true;
+  }
+  if (size > 0) {
+    far_.set(price, size, count);
+    // Far levels are worse than the touch unless this one becomes the touch.
+    if (!has_best_ || better(price, best_)) recentre(price);
+    return true;
+  }
+  return far_.erase(price);
+}
+
+void BookSide::recompute_best() {
+  const std::int64_t j = next_worse(index_of(best_));
+  if (j >= 0) {
+    best_ = base_ + j;
+  } else if (!far_.empty()) {
+    recentre(is_bid_ ? far_.back().price : far_.front().price);
+  } else {
+    has_best_ = false;
+  }
+}
+
+void BookSide::clear() {
+  std::fill(bits_.begin(), bits_.end(), 0);
+  live_ = 0;
+  far_.clear();
+  has_best_ = false;
+}
+
+std::optional<Level> BookSide::level(Price price) const {
+  if (in_window(price)) {
+    const std::uint32_t i = index_of(price);
+    if (!bit(i)) return std::nullopt;
+    return Level{price, slots_[i].size, slots_[i].count};
+  }
+  const LevelEntry* e = far_.find(price);
+  if (!e) return std::nullopt;
+  return Level{e->price, e->size, e->count};
+}
+
+std::size_t BookSide::depth(DepthRow* out, std::size_t n) const {
+  std::size_t k = 0;
+  if (n == 0) return 0;
+  for_each([&](const Level& l) {
+    out[k++] = DepthRow{l.price, l.size, l.count};
+    return k < n;
+  });
+  return k;
+}
+
+Int128 BookSide::total_size(std::size_t n) const {
+  Int128 total = 0;
+  std::size_t k = 0;
+  if (n == 0) return 0;
+  for_each([&](const Level& l) {
+    total += l.size;
+    return ++k < n;
+  });
+  return total;
+}
+
+std::size_t BookSide::memory_bytes() const {
+  return sizeof(*this) + (slots_.capacity() + spare_slots_.capacity()) * sizeof(Slot) +
+         (bits_.capacity() + spare_bits_.capacity()) * sizeof(std::uint64_t) + far_.memory_bytes();
+}
+
+bool BookSide::check_invariants() const {
+  const std::string who = side_name(is_bid_);
+  std::uint32_t counted = 0;
+  for (std::uint32_t i = 0; i < width_; ++i) {
+    if (!bit(i)) continue;
+    ++counted;
+    if (slots_[i].size <= 0) throw InvariantViolation(who + ": live ladder slot with size <= 0");
+    if (has_best_ && better(base_ + static_cast<Price>(i), best_))
+      throw InvariantViolation(who + ": ladder level better than the cached best");
+  }
+  if (counted != live_) throw InvariantViolation(who + ": live count out of step with bitmap");
+  if (!far_.check()) throw InvariantViolation(who + ": far levels unsorted or index out of step");
+  if (size() == 0) {
+    if (has_best_) throw InvariantViolation(who + ": empty side with a best price");
+    return true;
+  }
+  if (!has_best_) throw InvariantViolation(who + ": non-empty side without a best price");
+  if (!in_window(best_) || !bit(index_of(best_)))
+    throw InvariantViolation(who + ": best price not a live ladder level");
+  if (!far_.empty()) {
+    const Price nearest = is_bid_ ? far_.back().price : far_.front().price;
+    if (in_window(nearest) || !better(best_, nearest))
+      throw InvariantViolation(who + ": far level inside the window or better than the touch");
+    const Price other_end = is_bid_ ? far_.front().price : far_.back().price;
+    if (in_window(other_end)) throw InvariantViolation(who + ": far level inside the window");
+  }
+  if (base_ < 0 || base_ > kMaxPrice - static_cast<Price>(width_ - 1))
+    throw InvariantViolation(who + ": ladder window out of range");
+  return true;
+}
+
+// ---------------------------------------------------------------- L2Book
+
+L2Book::L2Book(int price_exp, int size_exp)
+    : price_exp_(price_exp), size_exp_(size_exp), bids_(true), asks_(false) {}
+
+bool L2Book::update(Side side, Price price, Qty size, std::int32_t count) {
+  if (price < 0) throw InvalidInput("price must be >= 0, got " + std::to_string(price));
+  if (size < 0) throw InvalidInput("size must be >= 0, got " + std::to_string(size));
+  if (count < 0) throw InvalidInput("count must be >= 0, got " + std::to_string(count));
+  BookSide& s = side == Side::Bid ? bids_ : asks_;
+  const bool found = s.set(price, size, count);
+  unknown_deletes_ += found ? 0 : 1;
+  return found;
+}
+
+void L2Book::check_event(const LevelEvent& e, std::size_t index) const {
+  const std::string at = "event " + std::to_string(index) + ": ";
+  if (e.action < static_cast<std::uint8_t>(Action::Add) ||
+      e.action > static_cast<std::uint8_t>(Action::Clear))
+    throw InvalidInput(at + "unknown action " + std::to_string(e.action));
+  if (e.action == static_cast<std::uint8_t>(Action::Clear)) {
+    if (e.side != 0 && !valid_side(e.side))
+      throw InvalidInput(at + "unknown side " + std::to_string(e.side));
+    return;
+  }
+  if (!valid_side(e.side)) throw InvalidInput(at + "unknown side " + std::to_string(e.side));
+  if (e.price < 0) throw InvalidInput(at + "price must be >= 0, got " + std::to_string(e.price));
+  if (e.size < 0) throw InvalidInput(at + "size must be >= 0, got " + std::to_string(e.size));
+  if (e.count < 0) throw InvalidInput(at + "count must be >= 0, got " + std::to_string(e.count));
+}
+
+void L2Book::apply_one(const LevelEvent& e) {
+  const auto action = static_cast<Action>(e.action);
+  if (action == Action::Clear) {
+    if (e.side != static_cast<std::uint8_t>(Side::Ask)) bids_.clear();
+    if (e.side != static_cast<std::uint8_t>(Side::Bid)) asks_.clear();
+    return;
+  }
+  BookSide& s = e.side == static_cast<std::uint8_t>(Side::Bid) ? bids_ : asks_;
+  const Qty size = action == Action::Delete ? 0 : e.size;
+  unknown_deletes_ += s.set(e.price, size, e.count) ? 0 : 1;
+}
+
+void L2Book::apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out) {
+  for (std::size_t i = 0; i < n; ++i) check_event(events[i], i);
+  if (bbo_out) {
+    for (std::size_t i = 0; i < n; ++i) {
+      apply_one(events[i]);
+      bbo_out[i] = bbo();
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) apply_one(events[i]);
+  }
+}
+
+void L2Book::load_snapshot(const DepthRow* bids, std::size_t nb, const DepthRow* asks,
+                           std::size_t na) {
+  auto check = [](const DepthRow* rows, std::size_t n, const char* what) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string at = std::string(what) + " row " + std::to_string(i) + ": ";
+      if (rows[i].price < 0)
+        throw InvalidInput(at + "price must be >= 0, got " + std::to_string(rows[i].price));
+      if (rows[i].size <= 0)
+        throw InvalidInput(at + "snapshot size must be > 0, got " + std::to_string(rows[i].size));
+      if (rows[i].count < 0)
+        throw InvalidInput(at + "count must be >= 0, got " + std::to_string(rows[i].count));
+    }
+  };
+  check(bids, nb, "bids");
+  check(asks, na, "asks");
+  clear();
+  for (std::size_t i = 0; i < nb; ++i) bids_.set(bids[i].price, bids[i].size, bids[i].count);
+  for (std::size_t i = 0; i < na; ++i) asks_.set(asks[i].price, asks[i].size, asks[i].count);
+}
+
+void L2Book::clear() {
+  bids_.clear();
+  asks_.clear();
+}
+
+BboRow L2Book::bbo() const {
+  BboRow r{0, 0, 0, 0};
+  if (!bids_.empty()) {
+    r.bid_price = bids_.best_price();
+    r.bid_size = bids_.best_size();
+  }
+  if (!asks_.empty()) {
+    r.ask_price = asks_.best_price();
+    r.ask_size = asks_.best_size();
+  }
+  return r;
+}
+
+std::optional<double> L2Book::mid() const {
+  if (bids_.empty() || asks_.empty()) return std::nullopt;
+  const Int128 twice = Int128{bids_.best_price()} + asks_.best_price();
+  return static_cast<double>(static_cast<long double>(twice) / 2);
+}
+
+std::optional<Price> L2Book::spread() const {
+  if (bids_.empty() || asks_.empty()) return std::nullopt;
+  return asks_.best_price() - bids_.best_price();  // both >= 0, cannot overflow
+}
+
+std::optional<double> L2Book::microprice() const {
+  if (bids_.empty() || asks_.empty()) return std::nullopt;
+  const long double bp = bids_.best_price(), ap = asks_.best_price();
+  const long double bs = bids_.best_size(), as = asks_.best_size();
+  return static_cast<double>((bp * as + ap * bs) / (bs + as));
+}
+
+std::optional<double> L2Book::imbalance(std::size_t n) const {
+  const Int128 b = bids_.total_size(n), a = asks_.total_size(n);
+  if (a + b == 0) return std::nullopt;
+  return static_cast<double>(static_cast<long double>(b - a) / static_cast<long double>(b + a));
+}
+
+FillEstimate L2Book::cost_to_fill(Side book_side, Qty size) const {
+  if (size <= 0) throw InvalidInput("size to fill must be > 0, got " + std::to_string(size));
+  FillEstimate f;
+  side(book_side).for_each([&](const Level& l) {
+    const Qty take = std::min(size - f.filled, l.size);
+    f.filled += take;
+    f.notional += Int128{l.price} * take;
+    f.worst_price = l.price;
+    return f.filled < size;
+  });
+  return f;
+}
+
+std::size_t L2Book::memory_bytes() const {
+  return sizeof(*this) - 2 * sizeof(BookSide) + bids_.memory_bytes() + asks_.memory_bytes();
+}
+
+void L2Book::check_invariants() const {
+  bids_.check_invariants();
+  asks_.check_invariants();
+}
+
+}  // namespace crossbook

@@ -1,0 +1,167 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Decimal text to int64 mantissas: the hot loop of every venue parser.
+
+Exact twin of crossbook.fixedpoint.parse_fixed_py (tested against it)."""
+
+from cpython.unicode cimport PyUnicode_Check
+from libc.stdint cimport int64_t, uint64_t
+
+import numpy as np
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
+
+cdef enum:
+    OK = 0
+    BAD_SYNTAX = 1
+    TOO_PRECISE = 2
+    TOO_BIG = 3
+
+cdef uint64_t U64_MAX = 0xFFFFFFFFFFFFFFFF
+cdef uint64_t I64_MAX = 0x7FFFFFFFFFFFFFFF
+
+
+cdef inline int _mul10(uint64_t* v, int times) noexcept nogil:
+    cdef int k
+    for k in range(times):
+        if v[0] > U64_MAX // 10:
+            return TOO_BIG
+        v[0] *= 10
+    return OK
+
+
+cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef bint neg = False
+    cdef uint64_t digits = 0
+    cdef int pending_zeros = 0   # zeros not yet multiplied in: trailing zeros cost nothing
+    cdef int frac_len = 0
+    cdef bint seen_dot = False, seen_digit = False
+    cdef int e_val = 0, e_sign = 1
+    cdef char c
+    cdef uint64_t d
+    if n == 0:
+        return BAD_SYNTAX
+    if s[0] == c'-' or s[0] == c'+':
+        neg = s[0] == c'-'
+        i = 1
+    while i < n:
+        c = s[i]
+        if c'0' <= c <= c'9':
+            seen_digit = True
+            if seen_dot:
+                frac_len += 1
+            if c == c'0':
+                pending_zeros += 1
+                if pending_zeros > 400:
+                    return TOO_BIG
+            else:
+                if _mul10(&digits, pending_zeros + 1) != OK:
+                    return TOO_BIG
+                pending_zeros = 0
+                d = <uint64_t>(c - c'0')
+                if digits > U64_MAX - d:
+                    return TOO_BIG
+                digits += d
+        elif c == c'.' and not seen_dot:
+            seen_dot = True
+        elif (c == c'e' or c == c'E') and seen_digit:
+            i += 1
+            if i < n and (s[i] == c'-' or s[i] == c'+'):
+                e_sign = -1 if s[i] == c'-' else 1
+                i += 1
+            if i >= n:
+                return BAD_SYNTAX
+            while i < n:
+                c = s[i]
+                if not (c'0' <= c <= c'9'):
+                    return BAD_SYNTAX
+                e_val = e_val * 10 + (c - c'0')
+                if e_val > 10000:
+                    return TOO_BIG
+                i += 1
+            break
+        else:
+            return BAD_SYNTAX
+        i += 1
+    if not seen_digit:
+        return BAD_SYNTAX
+    # value = digits * 10^(pending_zeros + e - frac_len); mantissa = value * 10^exp
+    cdef int shift = exp + pending_zeros + e_sign * e_val - frac_len
+    if digits == 0:
+        out[0] = 0
+        return OK
+    if shift >= 0:
+        if _mul10(&digits, shift) != OK:
+            return TOO_BIG
+    else:
+        while shift < 0:
+            if digits % 10 != 0:
+                return TOO_PRECISE
+            digits //= 10
+            shift += 1
+    if neg:
+        if digits > I64_MAX + 1:
+            return TOO_BIG
+        out[0] = <int64_t>(0 - digits)
+    else:
+        if digits > I64_MAX:
+            return TOO_BIG
+        out[0] = <int64_t>digits
+    return OK
+
+
+cdef int64_t _from_int(object value, int exp) except? -1:
+    if isinstance(value, bool):
+        raise TypeError(f"expected decimal text or int, got bool: {value!r}")
+    result = value * 10 ** exp if exp >= 0 else None
+    if result is None:
+        q, r = divmod(value, 10 ** -exp)
+        if r:
+            raise ValueError(f"{value!r} has more decimals than exponent {exp} allows")
+        result = q
+    if not (-(1 << 63) <= result < (1 << 63)):
+        raise OverflowError(f"{str(value)!r} does not fit an int64 mantissa")
+    return result
+
+
+cdef int64_t _parse_obj(object text, int exp) except? -1:
+    cdef Py_ssize_t n
+    cdef const char* s
+    cdef int64_t out = 0
+    cdef int rc
+    if PyUnicode_Check(text):
+        s = PyUnicode_AsUTF8AndSize(text, &n)
+    elif isinstance(text, int):
+        return _from_int(text, exp)
+    else:
+        raise TypeError(f"expected decimal text or int, got {type(text).__name__}: {text!r}")
+    rc = _parse(s, n, exp, &out)
+    if rc == OK:
+        return out
+    if rc == TOO_PRECISE:
+        raise ValueError(f"{text!r} has more decimals than exponent {exp} allows")
+    if rc == TOO_BIG:
+        raise OverflowError(f"{text!r} does not fit an int64 mantissa")
+    raise ValueError(f"not a decimal number: {text!r}")
+
+
+def parse_fixed(text, int exp):
+    """Mantissa of ``text`` at exponent ``exp``: parse_fixed("1.50", 2) == 150."""
+    return _parse_obj(text, exp)
+
+
+def parse_levels(rows, int price_exp, int size_exp):
+    """[[price_text, size_text, ...], ...] -> (prices, sizes) as int64 arrays."""
+    cdef Py_ssize_t n = len(rows), i
+    prices_arr = np.empty(n, dtype=np.int64)
+    sizes_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] prices = prices_arr
+    cdef int64_t[::1] sizes = sizes_arr
+    for i in range(n):
+        row = rows[i]
+        if len(row) < 2:
+            raise ValueError(f"level row {i} needs a price and a size, got {row!r}")
+        prices[i] = _parse_obj(row[0], price_exp)
+        sizes[i] = _parse_obj(row[1], size_exp)
+    return prices_arr, sizes_arr
