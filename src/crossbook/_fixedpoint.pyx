@@ -17,6 +17,8 @@ cdef enum:
     TOO_PRECISE = 2
     TOO_BIG = 3
 
+# No venue sends more; the cap keeps every counter below far from overflow.
+cdef Py_ssize_t MAX_TEXT = 400
 cdef uint64_t U64_MAX = 0xFFFFFFFFFFFFFFFF
 cdef uint64_t I64_MAX = 0x7FFFFFFFFFFFFFFF
 
@@ -40,7 +42,7 @@ cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nog
     cdef int e_val = 0, e_sign = 1
     cdef char c
     cdef uint64_t d
-    if n == 0:
+    if n == 0 or n > MAX_TEXT:
         return BAD_SYNTAX
     if s[0] == c'-' or s[0] == c'+':
         neg = s[0] == c'-'
@@ -53,8 +55,6 @@ cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nog
                 frac_len += 1
             if c == c'0':
                 pending_zeros += 1
-                if pending_zeros > 400:
-                    return TOO_BIG
             else:
                 if _mul10(&digits, pending_zeros + 1) != OK:
                     return TOO_BIG
@@ -142,7 +142,10 @@ cdef int64_t _parse_obj(object text, int exp) except? -1:
     if rc == TOO_PRECISE:
         raise ValueError(f"{text!r} has more decimals than exponent {exp} allows")
     if rc == TOO_BIG:
-        raise OverflowError(f"{text!r} does not fit an int64 mantissa")
+        # Rare: the digits overflowed 64 bits. The exact twin tells a value that is
+        # too big from one that is also too precise, and says which.
+        from crossbook.fixedpoint import parse_fixed_py
+        return parse_fixed_py(text, exp)
     raise ValueError(f"not a decimal number: {text!r}")
 
 

@@ -23,6 +23,7 @@ __all__ = ["parse_fixed", "parse_levels", "parse_fixed_py", "parse_levels_py", "
 
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
+_MAX_TEXT = 400  # no venue sends more; the Cython parser refuses longer text too
 
 
 def parse_fixed_py(text: str | int, exp: int) -> int:
@@ -33,6 +34,8 @@ def parse_fixed_py(text: str | int, exp: int) -> int:
         value = text * 10**exp if exp >= 0 else _exact_div(text, 10**-exp, str(text), exp)
         return _check_range(value, str(text))
     s = text
+    if len(s) > _MAX_TEXT:
+        raise ValueError(f"not a decimal number (over {_MAX_TEXT} characters): {text[:40]!r}...")
     body = s[1:] if s[:1] in "+-" else s
     mant, _, e_part = body.replace("E", "e").partition("e")
     int_part, dot, frac = mant.partition(".")

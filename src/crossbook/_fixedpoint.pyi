@@ -1,0 +1,11 @@
+"""Stubs for the Cython fixed-point parser. Checked by tests/unit/test_contract.py."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+def parse_fixed(text: str | int, exp: int) -> int: ...
+def parse_levels(
+    rows: Sequence[Sequence[str | int]], price_exp: int, size_exp: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
