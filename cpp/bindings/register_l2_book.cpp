@@ -205,6 +205,7 @@ void register_l2_book(py::module_& m) {
           },
           py::arg("bids"), py::arg("asks"))
       .def("clear", [](PyL2Book& b) { b.idle().clear(); })
+      .def("truncate", [](PyL2Book& b, std::size_t n) { return b.idle().truncate(n); }, py::arg("n"))
       .def("__len__", [](const PyL2Book& b) { return b.idle().size(); })
       .def("copy", &copy_book)
       .def("__copy__", &copy_book)

@@ -131,6 +131,20 @@ void BookSide::clear() {
   has_best_ = false;
 }
 
+std::size_t BookSide::truncate(std::size_t n) {
+  if (size() <= n) return 0;
+  std::vector<Price> doomed;
+  doomed.reserve(size() - n);
+  std::size_t k = 0;
+  for_each([&](const Level& l) {
+    if (k++ >= n) doomed.push_back(l.price);
+    return true;
+  });
+  // Worst first, so that the best level (and the window) stays put until n == 0.
+  for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) set(*it, 0, 0);
+  return doomed.size();
+}
+
 std::optional<Level> BookSide::level(Price price) const {
   if (in_window(price)) {
     const std::uint32_t i = index_of(price);

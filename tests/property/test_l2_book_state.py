@@ -114,6 +114,10 @@ class L2BookMachine(RuleBasedStateMachine):
         self.ref.levels = {Side.BID: {p: (s, 0) for p, s in bids},
                            Side.ASK: {p: (s, 0) for p, s in asks}}
 
+    @rule(n=st.integers(0, 40))
+    def truncate(self, n: int) -> None:
+        assert self.book.truncate(n) == self.ref.truncate(n)
+
     @rule()
     def copy_roundtrip(self) -> None:
         self.book = self.book.copy()

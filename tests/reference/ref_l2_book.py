@@ -45,6 +45,14 @@ class RefL2Book:
         else:
             self.update(side, price, size, count)
 
+    def truncate(self, n: int) -> int:
+        removed = 0
+        for side in (BID, ASK):
+            for price, _, _ in self.side_levels(side)[n:]:
+                del self.levels[side][price]
+                removed += 1
+        return removed
+
     def side_levels(self, side: int) -> list[tuple[int, int, int]]:
         """(price, size, count) best first."""
         book = self.levels[side]

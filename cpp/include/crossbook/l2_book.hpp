@@ -44,6 +44,9 @@ class BookSide {
   /// window, O(log n) outside it.
   bool set(Price price, Qty size, std::int32_t count);
   void clear();
+  /// Keeps the best `n` levels and removes the rest; returns how many went.
+  /// O(n) to find the cut plus O(1)/O(log n) per removed level.
+  std::size_t truncate(std::size_t n);
 
   bool empty() const { return !has_best_; }
   std::size_t size() const { return live_ + far_.size(); }
@@ -118,6 +121,8 @@ class L2Book {
   /// Replaces the whole book with the given levels (sizes must be positive).
   void load_snapshot(const DepthRow* bids, std::size_t nb, const DepthRow* asks, std::size_t na);
   void clear();
+  /// Keeps the best `n` levels of each side (venues with a depth window).
+  std::size_t truncate(std::size_t n) { return bids_.truncate(n) + asks_.truncate(n); }
 
   const BookSide& side(Side s) const { return s == Side::Bid ? bids_ : asks_; }
   std::size_t size() const { return bids_.size() + asks_.size(); }

@@ -1,0 +1,178 @@
+"""The `crossbook` command: demo, verify."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crossbook import L2Book, Side, format_fixed
+from crossbook.replay import BookReport, Replay, open_capture
+
+__all__ = ["main"]
+
+DEMO_FILES = (
+    "binance_spot_btcusdt_20240808_slice.cap.gz",
+    "binance_usdm_btcusdt_20240808_slice.cap.gz",
+    "binance_coinm_btcusd_perp_20240808_slice.cap.gz",
+)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+
+
+def replay_file(path: str | Path, venue: str | None, console: Console) -> tuple[Replay, list[BookReport]]:
+    parser, records = open_capture(path, venue)
+    replay = Replay(parser)
+    with _progress(console) as progress:
+        task = progress.add_task(Path(path).name, total=None)
+        for i, rec in enumerate(records, 1):
+            replay.feed(rec)
+            if i % 5000 == 0:
+                progress.update(task, completed=i)
+    return replay, replay.finish()
+
+
+# (field, short header): short so that the table fits a terminal.
+REPORT_COLUMNS = (("frames", "frames"), ("messages", "msgs"), ("levels", "levels"),
+                  ("snapshots", "snaps"), ("gaps", "gaps"), ("resyncs", "resyncs"),
+                  ("checksums_ok", "cksum ok"), ("checksums_failed", "cksum bad"),
+                  ("tob_compared", "tob cmp"), ("tob_mismatched", "tob bad"))
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=200)  # a pipe or a file: do not wrap tables
+    return console
+
+
+def _report_table(rows: list[tuple[str, BookReport]]) -> Table:
+    table = Table(title="Book sync per capture", header_style="bold")
+    table.add_column("capture")
+    table.add_column("book")
+    for _, header in REPORT_COLUMNS:
+        table.add_column(header, justify="right")
+    table.add_column("state")
+    table.add_column("best bid")
+    table.add_column("best ask")
+    for name, r in rows:
+        style = "red" if r.failed else None
+        table.add_row(name, f"{r.venue} {r.symbol}", *(f"{getattr(r, c):,}" for c, _ in REPORT_COLUMNS),
+                      r.state, r.best_bid or "-", r.best_ask or "-", style=style)
+    return table
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    console = _console(stderr=args.json)
+    rows: list[tuple[str, BookReport]] = []
+    problems: list[str] = []
+    out: list[dict[str, object]] = []
+    for path in args.captures:
+        try:
+            replay, reports = replay_file(path, args.venue, console)
+        except (OSError, ValueError) as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        problems.extend(f"{path}: {e}" for e in replay.parse_errors)
+        for r in reports:
+            rows.append((Path(path).name, r))
+            d = r.as_dict()
+            d["capture"] = str(path)
+            d["parse_errors"] = len(replay.parse_errors)
+            out.append(d)
+            if r.failed:
+                problems.append(f"{path}: {r.venue} {r.symbol} failed a check "
+                                f"(gaps {r.gaps}, checksums failed {r.checksums_failed}, "
+                                f"tob mismatched {r.tob_mismatched}, state {r.state})")
+    if args.json:
+        json.dump(out, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        console.print(_report_table(rows))
+    for p in problems:
+        console.print(f"[red]FAILED[/red] {p}")
+    return 1 if problems else 0
+
+
+def _depth_table(title: str, book: L2Book, levels: int) -> Table:
+    bids, asks = book.depth(levels)
+    table = Table(title=title, header_style="bold")
+    for name in ("bid size", "bid", "ask", "ask size"):
+        table.add_column(name, justify="right")
+    for i in range(max(len(bids), len(asks))):
+        b = bids[i] if i < len(bids) else None
+        a = asks[i] if i < len(asks) else None
+        table.add_row(
+            book.format_size(int(b["size"])) if b is not None else "",
+            f"[green]{book.format_price(int(b['price']))}[/green]" if b is not None else "",
+            f"[red]{book.format_price(int(a['price']))}[/red]" if a is not None else "",
+            book.format_size(int(a["size"])) if a is not None else "",
+        )
+    return table
+
+
+def _mid_text(book: L2Book) -> str:
+    bid, ask = book.bbo()
+    if bid is None or ask is None:
+        return "-"
+    # (bid + ask) / 2 == (bid + ask) * 5 / 10: exact in decimal, one more digit.
+    return format_fixed((bid[0] + ask[0]) * 5, book.price_exp + 1)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    console = _console()
+    data = resources.files("crossbook") / "data"
+    rows: list[tuple[str, BookReport]] = []
+    failed = False
+    for name in DEMO_FILES:
+        with resources.as_file(data / name) as path:
+            replay, reports = replay_file(path, None, console)
+        for r in reports:
+            rows.append((name, r))
+            failed |= r.failed
+            sync = replay.syncs[r.symbol]
+            if sync.synced:
+                book = sync.view()
+                console.print(_depth_table(
+                    f"{r.venue} {r.symbol}: {len(book.levels(Side.BID)):,} bids / "
+                    f"{len(book.levels(Side.ASK)):,} asks, mid {_mid_text(book)}",
+                    book, args.levels))
+    console.print(_report_table(rows))
+    console.print("Data: first 90 s of Binance BTC captures, 2024-08-08 (see crossbook/data/README.md).")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crossbook", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="build books from the bundled Binance captures and print them")
+    d.add_argument("--levels", type=int, default=10, help="depth levels to print (default 10)")
+    d.set_defaults(func=cmd_demo)
+    v = sub.add_parser("verify", help="replay captures through parsing and sync and check them")
+    v.add_argument("captures", nargs="+", help="capture files (gzip text)")
+    v.add_argument("--venue", help="venue of the captures (default: recognised from the data)")
+    v.add_argument("--json", action="store_true", help="one JSON object per book on stdout")
+    v.set_defaults(func=cmd_verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

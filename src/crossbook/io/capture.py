@@ -1,0 +1,103 @@
+"""The raw capture format: gzip text, one event per line, in receive order.
+
+    <recv_ns> <frame>              a websocket frame as received
+    <recv_ns> > <frame>            a frame the recorder sent (subscribe, conf)
+    <recv_ns> GET <url> <body>     a REST response, URL as requested
+
+Frames are kept byte for byte, so a capture replays exactly.
+"""
+
+from __future__ import annotations
+
+import enum
+import gzip
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, cast
+
+__all__ = ["RecordKind", "CaptureRecord", "CaptureFormatError", "read_capture", "write_capture"]
+
+
+class RecordKind(enum.Enum):
+    FRAME = "frame"
+    SENT = "sent"
+    REST = "rest"
+
+
+class CaptureFormatError(ValueError):
+    """A capture line that does not follow the format; names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRecord:
+    recv_ns: int
+    kind: RecordKind
+    payload: bytes  # the frame, or the REST body
+    url: str | None = None  # REST records only
+    line_no: int = 0
+
+
+def _open(path: str | Path) -> BinaryIO:
+    p = Path(path)
+    with p.open("rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    if gz:
+        return cast(BinaryIO, gzip.open(p, "rb"))
+    return p.open("rb")
+
+
+def parse_line(line: bytes, line_no: int = 0, source: str = "<capture>") -> CaptureRecord:
+    line = line.rstrip(b"\r\n")
+    ts, sep, rest = line.partition(b" ")
+    if not sep or not ts.isdigit():
+        raise CaptureFormatError(f"{source}:{line_no}: expected '<recv_ns> <frame>', got {line[:60]!r}")
+    recv_ns = int(ts)
+    if rest.startswith(b"> "):
+        return CaptureRecord(recv_ns, RecordKind.SENT, rest[2:], None, line_no)
+    if rest.startswith(b"GET "):
+        url, sep, body = rest[4:].partition(b" ")
+        if not sep:
+            raise CaptureFormatError(f"{source}:{line_no}: REST record without a body")
+        return CaptureRecord(recv_ns, RecordKind.REST, body, url.decode(), line_no)
+    return CaptureRecord(recv_ns, RecordKind.FRAME, rest, None, line_no)
+
+
+def read_capture(path: str | Path) -> Iterator[CaptureRecord]:
+    """Records of a capture file (gzip or plain), in file order.
+
+    A malformed line or a truncated gzip stream raises CaptureFormatError naming
+    the place, after the records before it have been yielded: skipping would
+    lose data silently.
+    """
+    source = str(path)
+    with _open(path) as stream:
+        line_no = 0
+        try:
+            for line in stream:
+                line_no += 1
+                if not line.strip():
+                    continue
+                yield parse_line(line, line_no, source)
+        except (EOFError, gzip.BadGzipFile) as exc:
+            raise CaptureFormatError(f"{source}: truncated or corrupt after line {line_no}: {exc}") from exc
+
+
+def format_record(rec: CaptureRecord) -> bytes:
+    if rec.kind is RecordKind.SENT:
+        return b"%d > %s\n" % (rec.recv_ns, rec.payload)
+    if rec.kind is RecordKind.REST:
+        return b"%d GET %s %s\n" % (rec.recv_ns, (rec.url or "").encode(), rec.payload)
+    return b"%d %s\n" % (rec.recv_ns, rec.payload)
+
+
+def write_capture(path: str | Path, records: Iterable[CaptureRecord]) -> int:
+    """Writes records (gzip when the name ends in .gz); returns how many."""
+    p = Path(path)
+    n = 0
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "wb") as out:
+        for rec in records:
+            out.write(format_record(rec))
+            n += 1
+    return n

@@ -1,0 +1,170 @@
+"""The normalized form every venue parser produces.
+
+A parser turns one raw frame into a list of these records; nothing here does
+I/O or keeps state. Prices and sizes are integer mantissas at the instrument's
+exponents; timestamps are int64 nanoseconds, exchange and receive time kept apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from crossbook import dtypes
+from crossbook._side import Side
+from crossbook.fixedpoint import parse_levels
+
+__all__ = [
+    "Kind",
+    "BookMessage",
+    "Trade",
+    "Quote",
+    "Status",
+    "Message",
+    "Instrument",
+    "level_events",
+    "EMPTY_LEVELS",
+]
+
+
+class Kind(enum.IntEnum):
+    SNAPSHOT = 1  # replaces the whole book
+    DELTA = 2  # changes some levels
+    RESET = 3  # the venue says the book is void (restart, sequence reset)
+    HEARTBEAT = 4  # carries sequence fields only
+
+
+EMPTY_LEVELS: npt.NDArray[np.void] = np.zeros(0, dtype=dtypes.LEVEL_EVENT)
+EMPTY_LEVELS.flags.writeable = False
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One instrument on one venue, with the exponents of its mantissas."""
+
+    venue: str
+    symbol: str
+    price_exp: int
+    size_exp: int
+    #: Units of the base asset per contract (e.g. Binance COIN-M: 100 USD a contract).
+    contract_size: int = 1
+    inverse: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BookMessage:
+    """A snapshot, delta, reset or heartbeat for one book.
+
+    ``levels`` is a LEVEL_EVENT array: action UPDATE with the new absolute size
+    (0 removes the level), ready for ``L2Book.apply``. Sequence fields are the
+    venue's own, None where the venue does not send them.
+    """
+
+    venue: str
+    symbol: str
+    kind: Kind
+    levels: npt.NDArray[np.void]
+    ts_recv_ns: int
+    ts_exchange_ns: int | None = None
+    first_seq: int | None = None  # first update id in the message (Binance U)
+    last_seq: int | None = None  # last update id (Binance u, OKX seqId, Bitfinex seq)
+    prev_seq: int | None = None  # last id of the previous message (Binance pu, OKX prevSeqId)
+    cross_seq: int | None = None  # venue-wide sequence (Bybit seq)
+    conn_seq: int | None = None  # connection-wide sequence
+    checksum: int | None = None
+    checksum_alg: str | None = None
+    depth_limit: int | None = None
+    #: Venue-specific extras a sync rule or checksum needs (e.g. the wire text of levels).
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BookMessage):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, f), getattr(other, f))
+            if f == "levels"
+            else getattr(self, f) == getattr(other, f)
+            for f in self.__dataclass_fields__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    venue: str
+    symbol: str
+    price: int
+    size: int
+    aggressor: Side | None  # the taker's side; None when the venue does not say
+    trade_id: str | None
+    ts_recv_ns: int
+    ts_exchange_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A venue's own top of book (Binance bookTicker), for checking our book."""
+
+    venue: str
+    symbol: str
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+    seq: int | None
+    ts_recv_ns: int
+    ts_exchange_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A venue control frame worth reporting (subscription ack, error, info)."""
+
+    venue: str
+    symbol: str | None
+    text: str
+    ts_recv_ns: int
+    error: bool = False
+
+
+Message: TypeAlias = BookMessage | Trade | Quote | Status
+
+
+def level_events(
+    bids: list[list[str]] | list[tuple[str, str]],
+    asks: list[list[str]] | list[tuple[str, str]],
+    price_exp: int,
+    size_exp: int,
+    *,
+    ts_exchange_ns: int = 0,
+    ts_recv_ns: int = 0,
+    snapshot: bool = False,
+) -> npt.NDArray[np.void]:
+    """LEVEL_EVENT rows from venue text rows ``[[price, size, ...], ...]``, bids first.
+
+    Every venue with string levels shares this; it parses exactly (Cython) and
+    raises ValueError naming any value that does not fit the exponents.
+    """
+    bp, bs = parse_levels(bids, price_exp, size_exp)
+    ap, as_ = parse_levels(asks, price_exp, size_exp)
+    nb = len(bp)
+    out = np.empty(nb + len(ap), dtype=dtypes.LEVEL_EVENT)
+    out["ts_exchange_ns"] = ts_exchange_ns
+    out["ts_recv_ns"] = ts_recv_ns
+    out["price"][:nb] = bp
+    out["price"][nb:] = ap
+    out["size"][:nb] = bs
+    out["size"][nb:] = as_
+    out["count"] = 0
+    out["side"][:nb] = Side.BID
+    out["side"][nb:] = Side.ASK
+    out["action"] = dtypes.UPDATE
+    out["flags"] = dtypes.F_SNAPSHOT if snapshot else 0
+    if len(out):
+        out["flags"][-1] |= dtypes.F_LAST
+    return out

@@ -1,0 +1,99 @@
+"""What every venue module shares: the parser interface, instrument exponents,
+and decoding errors that name the frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Protocol
+
+import msgspec
+
+from crossbook.messages import Instrument, Message
+from crossbook.sync_rules import SequenceRule
+
+__all__ = ["ParseError", "InstrumentTable", "VenueParser", "wire_decimals", "decode_json"]
+
+_decoder = msgspec.json.Decoder()
+
+
+class ParseError(ValueError):
+    """A frame the parser cannot turn into messages; carries the frame's start."""
+
+    def __init__(self, venue: str, reason: str, frame: bytes | str = b"") -> None:
+        head = frame[:120] if isinstance(frame, (bytes, str)) else b""
+        super().__init__(f"{venue}: {reason} in frame {head!r}")
+        self.venue = venue
+        self.reason = reason
+
+
+def decode_json(venue: str, frame: bytes | str) -> object:
+    try:
+        return _decoder.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise ParseError(venue, f"malformed JSON ({exc})", frame) from exc
+
+
+def wire_decimals(texts: Iterable[str]) -> int:
+    """Most digits after the point in any of the texts: the venue's own precision.
+
+    Venues pad to their precision ("61837.63000000", "0.000"), so the widest
+    text is the exponent at which every value of the instrument is exact.
+    """
+    best = 0
+    for t in texts:
+        dot = t.find(".")
+        if dot >= 0:
+            e = t.find("e")
+            best = max(best, (len(t) if e < 0 else e) - dot - 1)
+    return best
+
+
+class InstrumentTable:
+    """Exponents per symbol: given by the user, or inferred once from the first
+    book message of a symbol (its wire precision) and fixed from then on; a later
+    value that does not fit is an error naming it, never rounded."""
+
+    def __init__(self, venue: str, instruments: Sequence[Instrument] = ()) -> None:
+        self.venue = venue
+        self._by_symbol = {i.symbol: i for i in instruments}
+
+    def get(self, symbol: str) -> Instrument | None:
+        return self._by_symbol.get(symbol)
+
+    def resolve(self, symbol: str, rows: Iterable[Sequence[str]]) -> Instrument:
+        inst = self._by_symbol.get(symbol)
+        if inst is None:
+            rows = list(rows)
+            inst = Instrument(
+                self.venue,
+                symbol,
+                price_exp=wire_decimals(r[0] for r in rows),
+                size_exp=wire_decimals(r[1] for r in rows),
+            )
+            self._by_symbol[symbol] = inst
+        return inst
+
+    def add(self, inst: Instrument) -> None:
+        self._by_symbol[inst.symbol] = inst
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_symbol.values())
+
+
+class VenueParser(Protocol):
+    """A venue module's parser: pure functions of a frame, plus its sync rule."""
+
+    venue: ClassVar[str]
+    instruments: InstrumentTable
+
+    def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
+        """Every record a websocket frame carries (possibly none)."""
+        ...
+
+    def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
+        """Records of a REST response (order-book snapshots)."""
+        ...
+
+    def sync_rule(self, symbol: str) -> SequenceRule:
+        """The sequencing rule that books of this symbol follow."""
+        ...

@@ -1,0 +1,210 @@
+"""Binance spot, USD-M and COIN-M: diff depth, REST depth snapshots, bookTicker, trades.
+
+Raw samples (combined stream, as recorded)::
+
+    {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",
+     "U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"]],"a":[...]}}
+    {"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000",
+     "B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}
+    GET https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000
+     {"lastUpdateId":50093239218,"bids":[["61837.63000000","3.78826000"],...],"asks":[...]}
+
+USD-M and COIN-M deltas add "pu" (the previous message's u) and "T"; their
+sequencing rule differs from spot (see crossbook.sync_rules). Quantities are
+absolute; 0 removes the level.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+
+from crossbook._side import Side
+from crossbook.fixedpoint import parse_fixed
+from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade, level_events
+from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
+from crossbook.venues.base import InstrumentTable, ParseError, decode_json
+
+__all__ = ["BinanceSpot", "BinanceUsdm", "BinanceCoinm"]
+
+_MS = 1_000_000
+
+
+class _Envelope(msgspec.Struct):
+    stream: str
+    data: msgspec.Raw
+
+
+class _Depth(msgspec.Struct):
+    s: str
+    U: int
+    u: int
+    b: list[list[str]]
+    a: list[list[str]]
+    E: int = 0
+    T: int = 0
+    pu: int | None = None
+
+
+class _Ticker(msgspec.Struct):
+    s: str
+    u: int
+    b: str
+    B: str
+    a: str
+    A: str
+    E: int = 0
+    T: int = 0
+
+
+class _Trade(msgspec.Struct):
+    s: str
+    t: int
+    p: str
+    q: str
+    m: bool
+    E: int = 0
+    T: int = 0
+
+
+class _Snapshot(msgspec.Struct):
+    lastUpdateId: int
+    bids: list[list[str]]
+    asks: list[list[str]]
+    E: int = 0
+    T: int = 0
+
+
+_env = msgspec.json.Decoder(_Envelope)
+_depth = msgspec.json.Decoder(_Depth)
+_ticker = msgspec.json.Decoder(_Ticker)
+_trade = msgspec.json.Decoder(_Trade)
+_snapshot = msgspec.json.Decoder(_Snapshot)
+
+
+class _BinanceBase:
+    venue: ClassVar[str]
+    rest_path: ClassVar[str]
+    rule: ClassVar[type[SequenceRule]]
+
+    def __init__(self, instruments: list[Instrument] | tuple[Instrument, ...] = ()) -> None:
+        self.instruments = InstrumentTable(self.venue, instruments)
+
+    def sync_rule(self, symbol: str) -> SequenceRule:
+        return self.rule()
+
+    # -- websocket -------------------------------------------------------------
+
+    def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
+        try:
+            env = _env.decode(frame)
+        except msgspec.ValidationError:
+            return self._parse_unwrapped(frame, recv_ns)
+        except msgspec.DecodeError as exc:
+            raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
+        stream = env.stream
+        try:
+            if "@depth" in stream:
+                return [self._delta(_depth.decode(env.data), recv_ns)]
+            if stream.endswith("@bookTicker"):
+                return [self._quote(_ticker.decode(env.data), recv_ns)]
+            if stream.endswith("@trade"):
+                return [self._trade(_trade.decode(env.data), recv_ns)]
+        except msgspec.DecodeError as exc:
+            raise ParseError(self.venue, f"bad {stream} payload ({exc})", frame) from exc
+        return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns)]
+
+    def _parse_unwrapped(self, frame: bytes, recv_ns: int) -> list[Message]:
+        obj = decode_json(self.venue, frame)
+        if not isinstance(obj, dict):
+            raise ParseError(self.venue, "expected a JSON object", frame)
+        kind = obj.get("e")
+        try:
+            if kind == "depthUpdate":
+                return [self._delta(msgspec.convert(obj, _Depth), recv_ns)]
+            if kind == "bookTicker" or (kind is None and {"u", "b", "a", "B", "A"} <= obj.keys()):
+                return [self._quote(msgspec.convert(obj, _Ticker), recv_ns)]
+            if kind == "trade":
+                return [self._trade(msgspec.convert(obj, _Trade), recv_ns)]
+        except msgspec.ValidationError as exc:
+            raise ParseError(self.venue, f"bad {kind} payload ({exc})", frame) from exc
+        if "result" in obj and "id" in obj:
+            return [Status(self.venue, None, f"ack id={obj['id']} result={obj['result']}", recv_ns)]
+        if "code" in obj:
+            return [Status(self.venue, None, f"error {obj.get('code')}: {obj.get('msg')}", recv_ns, True)]
+        raise ParseError(self.venue, f"unknown event {kind!r}", frame)
+
+    def _delta(self, d: _Depth, recv_ns: int) -> BookMessage:
+        inst = self.instruments.resolve(d.s, d.b + d.a)
+        ts = (d.T or d.E) * _MS or None
+        try:
+            levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp,
+                                  ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise ParseError(self.venue, f"{d.s} U={d.U}: {exc}") from exc
+        return BookMessage(self.venue, d.s, Kind.DELTA, levels, recv_ns, ts,
+                           first_seq=d.U, last_seq=d.u, prev_seq=d.pu)
+
+    def _quote(self, t: _Ticker, recv_ns: int) -> Quote:
+        inst = self.instruments.resolve(t.s, [[t.b, t.B], [t.a, t.A]])
+        p, s = inst.price_exp, inst.size_exp
+        try:
+            return Quote(self.venue, t.s, parse_fixed(t.b, p), parse_fixed(t.B, s),
+                         parse_fixed(t.a, p), parse_fixed(t.A, s), t.u, recv_ns,
+                         (t.T or t.E) * _MS or None)
+        except (ValueError, OverflowError) as exc:
+            raise ParseError(self.venue, f"{t.s} bookTicker u={t.u}: {exc}") from exc
+
+    def _trade(self, t: _Trade, recv_ns: int) -> Trade:
+        inst = self.instruments.resolve(t.s, [[t.p, t.q]])
+        # m: the buyer is the maker, so the taker sold.
+        aggressor = Side.ASK if t.m else Side.BID
+        try:
+            return Trade(self.venue, t.s, parse_fixed(t.p, inst.price_exp),
+                         parse_fixed(t.q, inst.size_exp), aggressor, str(t.t), recv_ns,
+                         (t.T or t.E) * _MS or None)
+        except (ValueError, OverflowError) as exc:
+            raise ParseError(self.venue, f"{t.s} trade {t.t}: {exc}") from exc
+
+    # -- REST ------------------------------------------------------------------
+
+    def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
+        parts = urlsplit(url)
+        if not parts.path.endswith("/depth"):
+            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns)]
+        symbol = parse_qs(parts.query).get("symbol", [""])[0].upper()
+        if not symbol:
+            raise ParseError(self.venue, f"depth URL without symbol: {url}")
+        try:
+            snap = _snapshot.decode(body)
+        except msgspec.DecodeError as exc:
+            raise ParseError(self.venue, f"bad depth snapshot for {symbol} ({exc})", body) from exc
+        inst = self.instruments.resolve(symbol, snap.bids + snap.asks)
+        ts = (snap.T or snap.E) * _MS or None
+        try:
+            levels = level_events(snap.bids, snap.asks, inst.price_exp, inst.size_exp,
+                                  ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns, snapshot=True)
+        except (ValueError, OverflowError) as exc:
+            raise ParseError(self.venue, f"{symbol} snapshot {snap.lastUpdateId}: {exc}") from exc
+        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts,
+                            last_seq=snap.lastUpdateId)]
+
+
+class BinanceSpot(_BinanceBase):
+    venue: ClassVar[str] = "binance"
+    rest_path: ClassVar[str] = "/api/v3/depth"
+    rule: ClassVar[type[SequenceRule]] = BinanceSpotRule
+
+
+class BinanceUsdm(_BinanceBase):
+    venue: ClassVar[str] = "binance_usdm"
+    rest_path: ClassVar[str] = "/fapi/v1/depth"
+    rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
+
+
+class BinanceCoinm(_BinanceBase):
+    venue: ClassVar[str] = "binance_coinm"
+    rest_path: ClassVar[str] = "/dapi/v1/depth"
+    rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
