@@ -1,0 +1,54 @@
+"""The commands a user runs: demo on the bundled data, verify on captures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crossbook.cli import main
+
+BUNDLED = Path(__file__).resolve().parents[2] / "src" / "crossbook" / "data"
+
+
+def test_demo_builds_every_bundled_book(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--levels", "3"]) == 0
+    out = capsys.readouterr().out
+    for book in ("binance BTCUSDT", "binance_usdm BTCUSDT", "binance_coinm BTCUSD_PERP"):
+        assert book in out
+    assert out.count("synced") >= 3
+    assert "61809.64000000" in out  # the spot best bid at the end of the slice
+
+
+def test_verify_json_reports_integer_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    path = BUNDLED / "binance_coinm_btcusd_perp_20240808_slice.cap.gz"
+    assert main(["verify", "--json", str(path)]) == 0
+    (book,) = json.loads(capsys.readouterr().out)
+    for key in ("frames", "messages", "gaps", "resyncs", "checksums_ok", "checksums_failed",
+                "tob_compared", "tob_mismatched"):
+        assert isinstance(book[key], int), key
+    assert (book["venue"], book["symbol"], book["gaps"], book["tob_mismatched"]) == (
+        "binance_coinm", "BTCUSD_PERP", 0, 0)
+    assert book["tob_compared"] > 100
+
+
+def test_verify_fails_on_a_damaged_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    src = BUNDLED / "binance_spot_btcusdt_20240808_slice.cap.gz"
+    lines = gzip.open(src, "rb").read().splitlines(keepends=True)
+    depth = [i for i, line in enumerate(lines) if b"@depth" in line[:60]]
+    del lines[depth[300]]  # one lost frame
+    bad = tmp_path / "damaged.cap.gz"
+    bad.write_bytes(gzip.compress(b"".join(lines)))
+    assert main(["verify", "--json", str(bad)]) == 1
+    (book,) = json.loads(capsys.readouterr().out)
+    assert book["gaps"] == 1
+
+
+def test_verify_reports_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.cap"
+    junk.write_bytes(b"not a capture\n")
+    assert main(["verify", str(junk)]) == 1
+    assert "FAILED" in capsys.readouterr().out
