@@ -113,7 +113,12 @@ class Replay:
         if sync is None:
             inst = self.parser.instruments.get(msg.symbol)
             assert inst is not None, "a parser resolves the instrument before emitting"
-            sync = self.syncs[msg.symbol] = BookSync(inst, self.parser.sync_rule(msg.symbol))
+            sync = self.syncs[msg.symbol] = BookSync(
+                inst,
+                self.parser.sync_rule(msg.symbol),
+                checksum=self.parser.checksum(msg.symbol),
+                depth_limit=self.parser.depth_limit(msg.symbol),
+            )
             self.reports[msg.symbol] = BookReport(msg.venue, msg.symbol)
             self.tob[msg.symbol] = _TopOfBookCheck()
         return sync

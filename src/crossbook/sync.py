@@ -25,7 +25,7 @@ from crossbook.sync_rules import SequenceRule, Verdict
 __all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced"]
 
 #: A checksum verifier: True when the book matches the message's checksum.
-ChecksumFn = Callable[[L2Book, BookMessage], bool]
+ChecksumFn = Callable[[L2Book, BookMessage], bool]  # same as crossbook.venues.base.ChecksumFn
 
 
 class SyncState(enum.Enum):

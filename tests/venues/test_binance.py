@@ -153,3 +153,25 @@ def read_one(line: bytes):  # type: ignore[no-untyped-def]
     from crossbook.io.capture import parse_line
 
     return parse_line(line)
+
+
+def test_template_module_works_as_documented() -> None:
+    from crossbook.venues import _template
+
+    p = _template.ExampleVenue()
+    (snap,) = p.parse(b'{"type":"snapshot","symbol":"BTC-USD","seq":1,"bids":[["100.5","2"]],"asks":[]}', 5)
+    (delta,) = p.parse(b'{"type":"update","symbol":"BTC-USD","seq":2,"bids":[["100.5","0"]],"asks":[]}', 6)
+    assert isinstance(snap, BookMessage) and isinstance(delta, BookMessage)
+    assert snap.levels[["price", "size"]].tolist() == [(1005, 2)]
+    assert (delta.kind, delta.last_seq) == (Kind.DELTA, 2)
+
+
+def test_registry_finds_binance_and_skips_the_template() -> None:
+    from crossbook.venues.registry import make_parser, venues
+
+    names = venues()
+    assert {"binance", "binance_usdm", "binance_coinm"} <= names.keys()
+    assert "example" not in names
+    assert isinstance(make_parser("binance"), BinanceSpot)
+    with pytest.raises(ValueError, match="unknown venue"):
+        make_parser("nope")

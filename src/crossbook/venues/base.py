@@ -3,15 +3,27 @@ and decoding errors that name the frame."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import ClassVar, Protocol
 
 import msgspec
 
-from crossbook.messages import Instrument, Message
+from crossbook import L2Book
+from crossbook.messages import BookMessage, Instrument, Message
 from crossbook.sync_rules import SequenceRule
 
-__all__ = ["ParseError", "InstrumentTable", "VenueParser", "wire_decimals", "decode_json"]
+__all__ = [
+    "ParseError",
+    "InstrumentTable",
+    "VenueParser",
+    "VenueBase",
+    "ChecksumFn",
+    "wire_decimals",
+    "decode_json",
+]
+
+#: A checksum verifier: True when the book matches the message's checksum.
+ChecksumFn = Callable[[L2Book, BookMessage], bool]
 
 _decoder = msgspec.json.Decoder()
 
@@ -76,7 +88,7 @@ class InstrumentTable:
     def add(self, inst: Instrument) -> None:
         self._by_symbol[inst.symbol] = inst
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Instrument]:
         return iter(self._by_symbol.values())
 
 
@@ -97,3 +109,30 @@ class VenueParser(Protocol):
     def sync_rule(self, symbol: str) -> SequenceRule:
         """The sequencing rule that books of this symbol follow."""
         ...
+
+    def checksum(self, symbol: str) -> ChecksumFn | None:
+        """How to verify the venue's checksum on this symbol's book, if it sends one."""
+        ...
+
+    def depth_limit(self, symbol: str) -> int | None:
+        """Levels per side the venue keeps for this symbol's book (None: unlimited)."""
+        ...
+
+
+class VenueBase:
+    """Shared plumbing for venue parsers; a venue module subclasses it and
+    implements parse, parse_rest (if it has REST snapshots) and sync_rule."""
+
+    venue: ClassVar[str]
+
+    def __init__(self, instruments: Sequence[Instrument] = ()) -> None:
+        self.instruments = InstrumentTable(self.venue, instruments)
+
+    def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
+        raise ParseError(self.venue, f"no REST responses expected (got {url})", body)
+
+    def checksum(self, symbol: str) -> ChecksumFn | None:
+        return None
+
+    def depth_limit(self, symbol: str) -> int | None:
+        return None

@@ -22,12 +22,13 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from crossbook._side import Side
+from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.fixedpoint import parse_fixed
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade, level_events
+from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade, level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
-from crossbook.venues.base import InstrumentTable, ParseError, decode_json
+from crossbook.venues.base import ParseError, VenueBase, decode_json
 
-__all__ = ["BinanceSpot", "BinanceUsdm", "BinanceCoinm"]
+__all__ = ["BinanceSpot", "BinanceUsdm", "BinanceCoinm", "PARSERS", "sniff"]
 
 _MS = 1_000_000
 
@@ -84,13 +85,9 @@ _trade = msgspec.json.Decoder(_Trade)
 _snapshot = msgspec.json.Decoder(_Snapshot)
 
 
-class _BinanceBase:
-    venue: ClassVar[str]
+class _BinanceBase(VenueBase):
     rest_path: ClassVar[str]
     rule: ClassVar[type[SequenceRule]]
-
-    def __init__(self, instruments: list[Instrument] | tuple[Instrument, ...] = ()) -> None:
-        self.instruments = InstrumentTable(self.venue, instruments)
 
     def sync_rule(self, symbol: str) -> SequenceRule:
         return self.rule()
@@ -208,3 +205,30 @@ class BinanceCoinm(_BinanceBase):
     venue: ClassVar[str] = "binance_coinm"
     rest_path: ClassVar[str] = "/dapi/v1/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
+
+
+#: Venue name -> parser class; crossbook.venues.registry collects these from every module.
+PARSERS: dict[str, type[VenueBase]] = {
+    BinanceSpot.venue: BinanceSpot,
+    BinanceUsdm.venue: BinanceUsdm,
+    BinanceCoinm.venue: BinanceCoinm,
+}
+
+
+def sniff(rec: CaptureRecord) -> str | None:
+    """The Binance venue a capture record comes from, or None."""
+    if rec.kind is RecordKind.REST and rec.url:
+        if "/fapi/" in rec.url:
+            return BinanceUsdm.venue
+        if "/dapi/" in rec.url:
+            return BinanceCoinm.venue
+        if "binance" in rec.url and "/api/v3/" in rec.url:
+            return BinanceSpot.venue
+    if rec.kind is RecordKind.FRAME and b'"e":"depthUpdate"' in rec.payload[:200]:
+        head = rec.payload[:200]
+        if b'"ps":' in head:
+            return BinanceCoinm.venue
+        if b'"pu":' in head:
+            return BinanceUsdm.venue
+        return BinanceSpot.venue
+    return None

@@ -1,58 +1,64 @@
-"""Venue modules by name, and recognising which venue a capture came from."""
+"""Venue modules by name, found by looking, and recognising a capture's venue.
+
+Every module in crossbook.venues that defines ``PARSERS`` (venue name -> parser
+class) and ``sniff(record) -> venue name | None`` is picked up: adding a venue
+is adding its module, nothing here changes.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
+from functools import cache
 
-from crossbook.io.capture import CaptureRecord, RecordKind
+from crossbook.io.capture import CaptureRecord
 from crossbook.venues.base import VenueParser
-from crossbook.venues.binance import BinanceCoinm, BinanceSpot, BinanceUsdm
 
-__all__ = ["VENUES", "make_parser", "sniff_venue"]
+__all__ = ["venues", "make_parser", "sniff_venue"]
 
-VENUES: dict[str, Callable[[], VenueParser]] = {
-    "binance": BinanceSpot,
-    "binance_usdm": BinanceUsdm,
-    "binance_coinm": BinanceCoinm,
-}
+Sniffer = Callable[[CaptureRecord], str | None]
+
+
+@cache
+def _discover() -> tuple[dict[str, Callable[[], VenueParser]], tuple[Sniffer, ...]]:
+    import crossbook.venues as pkg
+
+    parsers: dict[str, Callable[[], VenueParser]] = {}
+    sniffers: list[Sniffer] = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in ("base", "registry"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for name, cls in getattr(module, "PARSERS", {}).items():
+            if name in parsers:
+                raise RuntimeError(f"venue {name!r} is defined twice (in {info.name})")
+            parsers[name] = cls
+        if callable(getattr(module, "sniff", None)):
+            sniffers.append(module.sniff)
+    return parsers, tuple(sniffers)
+
+
+def venues() -> dict[str, Callable[[], VenueParser]]:
+    """Every known venue name and its parser class."""
+    return dict(_discover()[0])
 
 
 def make_parser(venue: str) -> VenueParser:
+    parsers = _discover()[0]
     try:
-        return VENUES[venue]()
+        return parsers[venue]()
     except KeyError:
-        raise ValueError(f"unknown venue {venue!r}; known: {', '.join(sorted(VENUES))}") from None
-
-
-# Each sniffer looks at one record and returns a venue name or None. Order matters:
-# the more specific tests come first.
-def _sniff_binance(rec: CaptureRecord) -> str | None:
-    text = rec.payload[:200]
-    if rec.kind is RecordKind.REST and rec.url:
-        if "/fapi/" in rec.url:
-            return "binance_usdm"
-        if "/dapi/" in rec.url:
-            return "binance_coinm"
-        if "binance" in rec.url and "/api/v3/" in rec.url:
-            return "binance"
-    if rec.kind is RecordKind.FRAME and b'"e":"depthUpdate"' in text:
-        if b'"ps":' in text:
-            return "binance_coinm"
-        if b'"pu":' in text:
-            return "binance_usdm"
-        return "binance"
-    return None
-
-
-SNIFFERS: list[Callable[[CaptureRecord], str | None]] = [_sniff_binance]
+        raise ValueError(f"unknown venue {venue!r}; known: {', '.join(sorted(parsers))}") from None
 
 
 def sniff_venue(records: Iterable[CaptureRecord], limit: int = 2000) -> str | None:
-    """The venue of the first records that some sniffer recognises."""
+    """The venue of the first record that some module recognises."""
+    sniffers = _discover()[1]
     for i, rec in enumerate(records):
         if i >= limit:
             break
-        for sniff in SNIFFERS:
+        for sniff in sniffers:
             venue = sniff(rec)
             if venue:
                 return venue
