@@ -7,28 +7,11 @@
 
 #include "conversions.hpp"
 #include "crossbook/l2_book.hpp"
+#include "py_l2_book.hpp"
 
 namespace crossbook::bindings {
 
 namespace {
-
-// A batch call runs without the GIL; `busy` makes any other use of the same book
-// from another thread fail loudly instead of racing with it.
-struct PyL2Book : L2Book {
-  using L2Book::L2Book;
-  PyL2Book(const PyL2Book& other) : L2Book(other) {}
-  mutable std::atomic<bool> busy{false};
-
-  const PyL2Book& idle() const {
-    if (busy.load(std::memory_order_acquire))
-      throw std::runtime_error("L2Book is in use by a batch call on another thread");
-    return *this;
-  }
-  PyL2Book& idle() {
-    static_cast<const PyL2Book*>(this)->idle();
-    return *this;
-  }
-};
 
 class BatchGuard {
  public:
@@ -43,24 +26,6 @@ class BatchGuard {
  private:
   const PyL2Book& b_;
 };
-
-// bbo() is on the per-update hot path: build the tuples with the C API.
-PyObject* level_or_none(const BookSide& s) {
-  if (s.empty()) Py_RETURN_NONE;
-  PyObject* t = PyTuple_New(2);
-  if (!t) return nullptr;
-  PyTuple_SET_ITEM(t, 0, PyLong_FromLongLong(s.best_price()));
-  PyTuple_SET_ITEM(t, 1, PyLong_FromLongLong(s.best_size()));
-  return t;
-}
-
-py::object bbo_tuple(const L2Book& b) {
-  PyObject* t = PyTuple_New(2);
-  if (!t) throw py::error_already_set();
-  PyTuple_SET_ITEM(t, 0, level_or_none(b.side(Side::Bid)));
-  PyTuple_SET_ITEM(t, 1, level_or_none(b.side(Side::Ask)));
-  return py::reinterpret_steal<py::object>(t);
-}
 
 py::array_t<DepthRow> side_rows(const BookSide& s, std::size_t n) {
   const std::size_t rows = std::min(n, s.size());
@@ -147,17 +112,17 @@ PyL2Book unpickle(const py::tuple& t) {
 }  // namespace
 
 void register_l2_book(py::module_& m) {
-  py::class_<PyL2Book>(m, "L2Book")
+  py::class_<PyL2Book> cls(m, "L2Book");
+  cls
       .def(py::init<int, int>(), py::arg("price_exp") = 0, py::arg("size_exp") = 0)
       .def_property_readonly("price_exp", &L2Book::price_exp)
       .def_property_readonly("size_exp", &L2Book::size_exp)
       .def(
-          "update",
+          "_update",  // keyword-argument path of update(); see l2_fast_path.cpp
           [](PyL2Book& b, int side, Price price, Qty size, std::int32_t count) {
             return b.idle().update(side_from_int(side), price, size, count);
           },
           py::arg("side"), py::arg("price"), py::arg("size"), py::arg("count") = 0)
-      .def("bbo", [](const PyL2Book& b) { return bbo_tuple(b.idle()); })
       .def(
           "depth",
           [](const PyL2Book& b, py::ssize_t n) {
@@ -240,6 +205,7 @@ void register_l2_book(py::module_& m) {
       .def("check_invariants", [](const PyL2Book& b) { b.idle().check_invariants(); })
       .def("__repr__", [](const PyL2Book& b) { return repr(b.idle()); })
       .def(py::pickle(&pickle_state, &unpickle));
+  install_l2_fast_paths(cls);
 }
 
 }  // namespace crossbook::bindings

@@ -71,12 +71,51 @@ def test_negative_values_raise_naming_the_value(price: int, size: int, count: in
 
 def test_bad_side_and_overflow_raise() -> None:
     b = L2Book()
-    with pytest.raises(ValueError, match="side"):
+    with pytest.raises(ValueError, match="side must be Side.BID .1. or Side.ASK .2., got 3"):
         b.update(3, 1, 1)
+    with pytest.raises(ValueError, match="got 4294967297"):
+        b.update(2**32 + 1, 1, 1)
+    with pytest.raises(OverflowError, match="price 9223372036854775808 does not fit int64"):
+        b.update(Side.BID, INT64_MAX + 1, 1)  # refused, never wrapped
+    with pytest.raises(TypeError, match="size must be an int, got float 1.5"):
+        b.update(Side.BID, 1, 1.5)  # type: ignore[arg-type]
+    with pytest.raises(OverflowError, match="count"):
+        b.update(Side.BID, 1, 1, 2**31)
     with pytest.raises(TypeError):
-        b.update(Side.BID, INT64_MAX + 1, 1)  # does not fit int64: refused, never wrapped
+        b.update(Side.BID, 1)  # type: ignore[call-arg]
+    assert len(b) == 0
+
+
+def test_keyword_arguments_take_the_general_path() -> None:
+    b = L2Book()
+    assert b.update(side=Side.BID, price=5, size=2, count=1) is True
+    assert b.update(Side.BID, 5, size=0) is True
+    assert b.update(Side.ASK, price=6, size=0) is False
+    assert (len(b), b.unknown_deletes) == (0, 1)
+    with pytest.raises(ValueError, match="got -1"):
+        b.update(Side.BID, 5, size=-1)
+
+
+def test_uninitialised_instance_is_an_error_not_a_crash() -> None:
+    b = L2Book.__new__(L2Book)
     with pytest.raises(TypeError):
-        b.update(Side.BID, 1.5, 1)  # type: ignore[arg-type]
+        b.update(Side.BID, 1, 1)
+    with pytest.raises(TypeError):
+        b.bbo()
+
+
+def test_bbo_tuple_is_reused_only_while_the_touch_is_unchanged(book: L2Book) -> None:
+    first = book.bbo()
+    book.update(Side.BID, 90_00, 3)  # deep: the touch is unchanged
+    assert book.bbo() is first
+    book.update(Side.BID, 100_00, 6)  # same price, new size
+    assert book.bbo() == ((100_00, 6), (100_50, 3))
+    ev = np.zeros(1, dtype=dtypes.LEVEL_EVENT)
+    ev[["side", "action", "price"]] = (Side.ASK, dtypes.DELETE, 100_50)
+    book.apply(ev)
+    assert book.bbo() == ((100_00, 6), (101_00, 4))
+    book.clear()
+    assert book.bbo() == (None, None)
 
 
 def test_depth_is_best_first_and_limited(book: L2Book) -> None:
