@@ -4,8 +4,10 @@
 // handling) costs more than the book update itself; these two methods are on
 // every feed update, so they parse their few integer arguments directly. Any
 // call with keywords falls back to the pybind11 definition, kept as `_update`.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <climits>
 #include <string>
 
@@ -109,6 +111,114 @@ PyObject* fast_update(PyObject* self, PyObject* const* args, Py_ssize_t nargs, P
   }
 }
 
+// The DEPTH dtype, looked up once; kept for the module's life (never freed, so
+// that no destructor runs after the interpreter is gone).
+PyObject* depth_descr() {
+  static PyObject* descr = py::dtype::of<DepthRow>().release().ptr();
+  return descr;
+}
+
+// A writeable C-contiguous 1-d DEPTH array, or nullptr (no error set): the
+// caller then takes the general path, which explains what is wrong.
+DepthRow* depth_buffer(PyObject* obj, std::size_t* rows) {
+  auto& api = py::detail::npy_api::get();
+  if (!api.PyArray_Check_(obj)) return nullptr;
+  auto* a = reinterpret_cast<py::detail::PyArray_Proxy*>(obj);
+  // Users' arrays carry crossbook.dtypes.DEPTH, an equal but distinct descriptor:
+  // remember the last one found equivalent, since comparing structured dtypes is slow.
+  static PyObject* known_equal = nullptr;
+  if (a->descr != depth_descr() && a->descr != known_equal) {
+    if (!api.PyArray_EquivTypes_(a->descr, depth_descr())) return nullptr;
+    Py_XDECREF(known_equal);
+    Py_INCREF(a->descr);
+    known_equal = a->descr;
+  }
+  const int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  if (a->nd != 1 || (a->flags & need) != need) return nullptr;
+  *rows = static_cast<std::size_t>(a->dimensions[0]);
+  return reinterpret_cast<DepthRow*>(a->data);
+}
+
+PyObject* new_depth_array(const BookSide& side, std::size_t n) {
+  auto& api = py::detail::npy_api::get();
+  const Py_intptr_t rows = static_cast<Py_intptr_t>(std::min(n, side.size()));
+  PyObject* descr = depth_descr();
+  Py_INCREF(descr);  // stolen by NewFromDescr
+  PyObject* arr = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, 1, &rows, nullptr, nullptr, 0,
+                                            nullptr);
+  if (!arr) return nullptr;
+  auto* data = reinterpret_cast<DepthRow*>(reinterpret_cast<py::detail::PyArray_Proxy*>(arr)->data);
+  side.depth(data, static_cast<std::size_t>(rows));
+  return arr;
+}
+
+PyObject* fast_depth(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  if (kwnames || nargs != 1) {
+    py::object slow = py::reinterpret_borrow<py::object>(self).attr("_depth");
+    return PyObject_Vectorcall(slow.ptr(), args, static_cast<size_t>(nargs), kwnames);
+  }
+  PyL2Book* book = book_of(self);
+  if (!book) return nullptr;
+  const Py_ssize_t n = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
+  if (n == -1 && PyErr_Occurred()) return nullptr;
+  if (n < 0) {
+    PyErr_Format(PyExc_ValueError, "n must be >= 0, got %zd", n);
+    return nullptr;
+  }
+  try {
+    book->idle();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  PyObject* bids = new_depth_array(book->side(Side::Bid), static_cast<std::size_t>(n));
+  if (!bids) return nullptr;
+  PyObject* asks = new_depth_array(book->side(Side::Ask), static_cast<std::size_t>(n));
+  if (!asks) {
+    Py_DECREF(bids);
+    return nullptr;
+  }
+  PyObject* t = PyTuple_Pack(2, bids, asks);  // new references of its own
+  Py_DECREF(bids);
+  Py_DECREF(asks);
+  return t;
+}
+
+PyObject* fast_depth_into(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                          PyObject* kwnames) {
+  std::size_t nb_max = 0, na_max = 0;
+  DepthRow* bids = (!kwnames && nargs == 2) ? depth_buffer(args[0], &nb_max) : nullptr;
+  DepthRow* asks = bids ? depth_buffer(args[1], &na_max) : nullptr;
+  if (!asks) {  // keywords or an unusual array: the general path explains what is wrong
+    py::object slow = py::reinterpret_borrow<py::object>(self).attr("_depth_into");
+    return PyObject_Vectorcall(slow.ptr(), args, static_cast<size_t>(nargs), kwnames);
+  }
+  PyL2Book* book = book_of(self);
+  if (!book) return nullptr;
+  try {
+    book->idle();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  const std::size_t nb = book->side(Side::Bid).depth(bids, nb_max);
+  const std::size_t na = book->side(Side::Ask).depth(asks, na_max);
+  PyObject* counts[2] = {PyLong_FromSize_t(nb), PyLong_FromSize_t(na)};
+  PyObject* t = (counts[0] && counts[1]) ? PyTuple_Pack(2, counts[0], counts[1]) : nullptr;
+  Py_XDECREF(counts[0]);
+  Py_XDECREF(counts[1]);
+  return t;
+}
+
+PyMethodDef kDepthDef = {
+    "depth", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_depth)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "depth(n) -> (bids, asks): up to n levels per side, best first, as DEPTH arrays"};
+PyMethodDef kDepthIntoDef = {
+    "depth_into", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_depth_into)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "depth_into(bids, asks) -> (n_bids, n_asks): fills caller-owned DEPTH arrays, best first"};
+
 PyMethodDef kUpdateDef = {
     "update", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_update)),
     METH_FASTCALL | METH_KEYWORDS,
@@ -145,7 +255,7 @@ PyObject* PyL2Book::bbo_object() const {
 
 void install_l2_fast_paths(py::class_<PyL2Book>& cls) {
   auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
-  for (PyMethodDef* def : {&kUpdateDef, &kBboDef}) {
+  for (PyMethodDef* def : {&kUpdateDef, &kBboDef, &kDepthDef, &kDepthIntoDef}) {
     PyObject* descr = PyDescr_NewMethod(type, def);
     if (!descr) throw py::error_already_set();
     cls.attr(def->ml_name) = py::reinterpret_steal<py::object>(descr);

@@ -124,7 +124,7 @@ void register_l2_book(py::module_& m) {
           },
           py::arg("side"), py::arg("price"), py::arg("size"), py::arg("count") = 0)
       .def(
-          "depth",
+          "_depth",  // general path of depth(); see l2_fast_path.cpp
           [](const PyL2Book& b, py::ssize_t n) {
             if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
             b.idle();
@@ -133,7 +133,7 @@ void register_l2_book(py::module_& m) {
           },
           py::arg("n"))
       .def(
-          "depth_into",
+          "_depth_into",  // general path of depth_into(); see l2_fast_path.cpp
           [](const PyL2Book& b, const py::handle& bids_obj, const py::handle& asks_obj) {
             auto bids = require_array<DepthRow>(bids_obj, "bids", true);
             auto asks = require_array<DepthRow>(asks_obj, "asks", true);
