@@ -9,3 +9,13 @@ def parse_fixed(text: str | int, exp: int) -> int: ...
 def parse_levels(
     rows: Sequence[Sequence[str | int]], price_exp: int, size_exp: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def level_events(
+    bids: Sequence[Sequence[str | int]],
+    asks: Sequence[Sequence[str | int]],
+    price_exp: int,
+    size_exp: int,
+    *,
+    ts_exchange_ns: int = 0,
+    ts_recv_ns: int = 0,
+    snapshot: bool = False,
+) -> npt.NDArray[np.void]: ...

@@ -3,10 +3,31 @@
 
 Exact twin of crossbook.fixedpoint.parse_fixed_py (tested against it)."""
 
+cimport numpy as cnp
 from cpython.unicode cimport PyUnicode_Check
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 import numpy as np
+
+from crossbook.dtypes import F_LAST, F_SNAPSHOT, LEVEL_EVENT, UPDATE
+
+cnp.import_array()
+
+
+# Mirrors crossbook.dtypes.LEVEL_EVENT (and LevelEvent in cpp/include/crossbook/types.hpp);
+# the layout is checked when the module loads.
+cdef struct LevelEventC:
+    int64_t ts_exchange_ns
+    int64_t ts_recv_ns
+    int64_t price
+    int64_t size
+    int32_t count
+    uint8_t side
+    uint8_t action
+    uint16_t flags
+
+if LEVEL_EVENT.itemsize != sizeof(LevelEventC) or LEVEL_EVENT.fields["flags"][1] != 38:
+    raise ImportError("crossbook._fixedpoint was built for another LEVEL_EVENT layout")
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
@@ -168,3 +189,47 @@ def parse_levels(rows, int price_exp, int size_exp):
         prices[i] = _parse_obj(row[0], price_exp)
         sizes[i] = _parse_obj(row[1], size_exp)
     return prices_arr, sizes_arr
+
+
+cdef Py_ssize_t _fill_side(LevelEventC* out, Py_ssize_t k, rows, uint8_t side, int price_exp,
+                           int size_exp, int64_t ts_exchange_ns, int64_t ts_recv_ns,
+                           uint16_t flags) except -1:
+    cdef Py_ssize_t i, n = len(rows)
+    cdef int64_t price, size
+    for i in range(n):
+        row = rows[i]
+        if len(row) < 2:
+            raise ValueError(f"level row {i} needs a price and a size, got {row!r}")
+        price = _parse_obj(row[0], price_exp)
+        size = _parse_obj(row[1], size_exp)
+        if price < 0:
+            raise ValueError(f"negative price {row[0]!r}")
+        if size < 0:
+            raise ValueError(f"negative size {row[1]!r} at price {row[0]!r}")
+        out[k].ts_exchange_ns = ts_exchange_ns
+        out[k].ts_recv_ns = ts_recv_ns
+        out[k].price = price
+        out[k].size = size
+        out[k].count = 0
+        out[k].side = side
+        out[k].action = UPDATE
+        out[k].flags = flags
+        k += 1
+    return k
+
+
+def level_events(bids, asks, int price_exp, int size_exp, *, int64_t ts_exchange_ns=0,
+                 int64_t ts_recv_ns=0, bint snapshot=False):
+    """LEVEL_EVENT rows (action UPDATE, size 0 removes) from venue text rows, bids first.
+
+    Exact twin of crossbook.messages.level_events_py."""
+    cdef Py_ssize_t n = len(bids) + len(asks)
+    cdef uint16_t flags = F_SNAPSHOT if snapshot else 0
+    arr = np.empty(n, dtype=LEVEL_EVENT)
+    cdef LevelEventC* out = <LevelEventC*> cnp.PyArray_DATA(arr)
+    cdef Py_ssize_t k = _fill_side(out, 0, bids, 1, price_exp, size_exp, ts_exchange_ns,
+                                   ts_recv_ns, flags)
+    _fill_side(out, k, asks, 2, price_exp, size_exp, ts_exchange_ns, ts_recv_ns, flags)
+    if n:
+        out[n - 1].flags |= F_LAST
+    return arr

@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from crossbook import dtypes
 from crossbook._side import Side
-from crossbook.fixedpoint import parse_levels
+from crossbook._fixedpoint import level_events
+from crossbook.fixedpoint import parse_levels_py
 
 __all__ = [
     "Kind",
@@ -27,6 +28,7 @@ __all__ = [
     "Message",
     "Instrument",
     "level_events",
+    "level_events_py",
     "EMPTY_LEVELS",
 ]
 
@@ -135,7 +137,7 @@ class Status:
 Message: TypeAlias = BookMessage | Trade | Quote | Status
 
 
-def level_events(
+def level_events_py(
     bids: list[list[str]] | list[tuple[str, str]],
     asks: list[list[str]] | list[tuple[str, str]],
     price_exp: int,
@@ -147,11 +149,19 @@ def level_events(
 ) -> npt.NDArray[np.void]:
     """LEVEL_EVENT rows from venue text rows ``[[price, size, ...], ...]``, bids first.
 
-    Every venue with string levels shares this; it parses exactly (Cython) and
-    raises ValueError naming any value that does not fit the exponents.
+    Plain-Python twin of :func:`level_events` (Cython), its test oracle and
+    benchmark baseline. Raises ValueError naming any value that does not fit
+    the exponents, or a negative one.
     """
-    bp, bs = parse_levels(bids, price_exp, size_exp)
-    ap, as_ = parse_levels(asks, price_exp, size_exp)
+    bp, bs = parse_levels_py(bids, price_exp, size_exp)
+    ap, as_ = parse_levels_py(asks, price_exp, size_exp)
+    for prices, sizes, rows in ((bp, bs, bids), (ap, as_, asks)):
+        bad = np.flatnonzero((prices < 0) | (sizes < 0))
+        if len(bad):
+            row = rows[int(bad[0])]
+            if prices[bad[0]] < 0:
+                raise ValueError(f"negative price {row[0]!r}")
+            raise ValueError(f"negative size {row[1]!r} at price {row[0]!r}")
     nb = len(bp)
     out = np.empty(nb + len(ap), dtype=dtypes.LEVEL_EVENT)
     out["ts_exchange_ns"] = ts_exchange_ns
