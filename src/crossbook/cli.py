@@ -129,7 +129,8 @@ def _mid_text(book: L2Book) -> str:
     if bid is None or ask is None:
         return "-"
     # (bid + ask) / 2 == (bid + ask) * 5 / 10: exact in decimal, one more digit.
-    return format_fixed((bid[0] + ask[0]) * 5, book.price_exp + 1)
+    text = format_fixed((bid[0] + ask[0]) * 5, book.price_exp + 1)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -155,6 +156,75 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _parse_time(text: str) -> int:
+    """A receive time: integer ns since the epoch, or ISO-8601 (UTC unless it says)."""
+    if text.isdigit():
+        return int(text)
+    from datetime import datetime, timezone
+
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (ns since epoch or ISO-8601)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from crossbook.messages import BookMessage
+    from crossbook.sync import BookSync
+
+    console = _console()
+    parser, records = open_capture(args.capture, args.venue)
+    at = sorted(args.at or [])
+    shown = 0
+    last: list[tuple[str, L2Book]] = []
+
+    def show(sync: BookSync, ts: int, why: str) -> None:
+        nonlocal shown
+        when = datetime.fromtimestamp(ts / 1e9, tz=timezone.utc).isoformat(timespec="microseconds")
+        if not sync.synced:
+            console.print(f"{when} ({why}): {args.symbol} is {sync.state.value}, no book to show")
+            return
+        title = f"{sync.instrument.venue} {args.symbol} at {when} ({why}), mid {_mid_text(sync.book)}"
+        console.print(_depth_table(title, sync.book, args.levels))
+        last[:] = [(title, sync.book.copy())]
+        shown += 1
+
+    count = 0
+
+    def on_message(msg: object, sync: BookSync | None) -> None:
+        nonlocal count
+        if not isinstance(msg, BookMessage) or msg.symbol != args.symbol or sync is None:
+            return
+        count += 1
+        while at and msg.ts_recv_ns >= at[0]:
+            show(sync, msg.ts_recv_ns, f"first message at or after {at.pop(0)}")
+        if args.every and count % args.every == 0:
+            show(sync, msg.ts_recv_ns, f"message {count:,}")
+
+    replay = Replay(parser, on_message=on_message)
+    for rec in records:
+        replay.feed(rec)
+    sync = replay.syncs.get(args.symbol)
+    if sync is None:
+        known = ", ".join(sorted(replay.syncs)) or "none"
+        console.print(f"[red]no book for {args.symbol!r} in {args.capture}[/red] (books: {known})")
+        return 1
+    if not (args.at or args.every) or not shown:
+        show(sync, sync.last_ts_recv_ns, "end of capture")
+    if args.plot and last:
+        from crossbook.plots import depth_chart
+
+        title, book = last[0]
+        console.print(f"depth chart written to {depth_chart(book, args.plot, title=title)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crossbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -166,6 +236,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--venue", help="venue of the captures (default: recognised from the data)")
     v.add_argument("--json", action="store_true", help="one JSON object per book on stdout")
     v.set_defaults(func=cmd_verify)
+    r = sub.add_parser("replay", help="replay a capture and print one book at chosen points")
+    r.add_argument("capture", help="capture file (gzip text)")
+    r.add_argument("--symbol", required=True, help="the book's symbol as the venue names it")
+    r.add_argument("--venue", help="venue of the capture (default: recognised from the data)")
+    r.add_argument("--at", type=_parse_time, action="append",
+                   help="print the book at this receive time (ns or ISO-8601); repeatable")
+    r.add_argument("--every", type=int, help="print the book after every N messages of the symbol")
+    r.add_argument("--levels", type=int, default=10, help="levels per side to print (default 10)")
+    r.add_argument("--plot", metavar="PNG", help="draw the depth chart of the last book shown")
+    r.set_defaults(func=cmd_replay)
     return p
 
 

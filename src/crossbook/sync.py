@@ -115,6 +115,8 @@ class BookSync:
         self._buffer: deque[BookMessage] = deque()
         self._cur = _Cursor()
         self._crossed = False
+        #: Receive time of the last message fed (ns); 0 before the first.
+        self.last_ts_recv_ns = 0
 
     # -- queries ----------------------------------------------------------------
 
@@ -148,6 +150,7 @@ class BookSync:
         """Feeds one message; returns the state changes it caused."""
         self._cur.events = []
         self.stats.messages += 1
+        self.last_ts_recv_ns = msg.ts_recv_ns
         if self.state is SyncState.HALTED:
             self.stats.stale_dropped += 1
         elif msg.kind is Kind.SNAPSHOT:

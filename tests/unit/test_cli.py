@@ -52,3 +52,24 @@ def test_verify_reports_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFi
     junk.write_bytes(b"not a capture\n")
     assert main(["verify", str(junk)]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_replay_prints_the_book_at_chosen_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = BUNDLED / "binance_spot_btcusdt_20240808_slice.cap.gz"
+    png = tmp_path / "depth.png"
+    rc = main(["replay", str(path), "--symbol", "BTCUSDT", "--at", "2024-08-08T23:54:30Z",
+               "--every", "400", "--levels", "2", "--plot", str(png)])
+    assert rc == 0
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps titles to the table's width
+    assert "first message at or after 1723161270000000000" in out
+    assert "(message 400)" in out and "(message 800)" in out
+    assert "61837.88000000" in out  # best bid after the 400th book message
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replay_before_sync_and_unknown_symbol(capsys: pytest.CaptureFixture[str]) -> None:
+    path = BUNDLED / "binance_spot_btcusdt_20240808_slice.cap.gz"
+    assert main(["replay", str(path), "--symbol", "BTCUSDT", "--every", "1", "--levels", "1"]) == 0
+    assert "BTCUSDT is buffering, no book to show" in capsys.readouterr().out
+    assert main(["replay", str(path), "--symbol", "ETHUSDT"]) == 1
+    assert "no book for 'ETHUSDT'" in capsys.readouterr().out
