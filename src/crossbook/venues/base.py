@@ -50,13 +50,15 @@ def wire_decimals(texts: Iterable[str]) -> int:
 
     Venues pad to their precision ("61837.63000000", "0.000"), so the widest
     text is the exponent at which every value of the instrument is exact.
+    Exponent notation counts too: "1.5E-7" needs 8 decimals.
     """
     best = 0
     for t in texts:
-        dot = t.find(".")
-        if dot >= 0:
-            e = t.find("e")
-            best = max(best, (len(t) if e < 0 else e) - dot - 1)
+        mant, _, exp = t.lower().partition("e")
+        dot = mant.find(".")
+        frac = len(mant) - dot - 1 if dot >= 0 else 0
+        shift = int(exp) if exp.lstrip("+-").isdigit() else 0
+        best = max(best, frac - shift)
     return best
 
 
