@@ -88,19 +88,19 @@ void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bb
 // Builds the copy through type(self) so that a Python subclass copies as itself.
 py::object copy_book(const py::object& self) {
   const auto& src = self.cast<const PyL2Book&>().idle();
-  py::object dst = self.get_type()(src.price_exp(), src.size_exp());
+  py::object dst = self.get_type()(src.price_exp(), src.size_exp(), src.tick());
   static_cast<L2Book&>(dst.cast<PyL2Book&>()) = static_cast<const L2Book&>(src);
   return dst;
 }
 
 py::tuple pickle_state(const PyL2Book& b) {
   return py::make_tuple(b.price_exp(), b.size_exp(), side_rows(b.side(Side::Bid), b.size()),
-                        side_rows(b.side(Side::Ask), b.size()), b.unknown_deletes());
+                        side_rows(b.side(Side::Ask), b.size()), b.unknown_deletes(), b.tick());
 }
 
 PyL2Book unpickle(const py::tuple& t) {
-  if (t.size() != 5) throw py::value_error("bad L2Book pickle state");
-  PyL2Book b(t[0].cast<int>(), t[1].cast<int>());
+  if (t.size() != 6) throw py::value_error("bad L2Book pickle state");
+  PyL2Book b(t[0].cast<int>(), t[1].cast<int>(), t[5].cast<Price>());
   auto bids = require_array<DepthRow>(t[2], "bids", false);
   auto asks = require_array<DepthRow>(t[3], "asks", false);
   b.load_snapshot(bids.data(), static_cast<std::size_t>(bids.shape(0)), asks.data(),
@@ -114,7 +114,10 @@ PyL2Book unpickle(const py::tuple& t) {
 void register_l2_book(py::module_& m) {
   py::class_<PyL2Book> cls(m, "L2Book");
   cls
-      .def(py::init<int, int>(), py::arg("price_exp") = 0, py::arg("size_exp") = 0)
+      .def(py::init<int, int, Price>(), py::arg("price_exp") = 0, py::arg("size_exp") = 0,
+           py::arg("tick") = 1)
+      .def_property_readonly("tick", &L2Book::tick)
+      .def("set_tick", [](PyL2Book& b, Price tick) { b.idle().set_tick(tick); }, py::arg("tick"))
       .def_property_readonly("price_exp", &L2Book::price_exp)
       .def_property_readonly("size_exp", &L2Book::size_exp)
       .def(

@@ -15,15 +15,19 @@ std::string side_name(bool is_bid) { return is_bid ? "bid" : "ask"; }
 
 // ---------------------------------------------------------------- BookSide
 
-BookSide::BookSide(bool is_bid, std::uint32_t width)
+BookSide::BookSide(bool is_bid, std::uint32_t width, Price tick)
     : is_bid_(is_bid),
       width_(width),
+      tick_(tick),
       slots_(width),
       bits_(width / 64),
       spare_slots_(width),
       spare_bits_(width / 64) {
   if (width < 64 || (width & (width - 1)) != 0)
     throw std::invalid_argument("ladder width must be a power of two >= 64");
+  if (tick < 1 || tick > max_tick())
+    throw InvalidInput("tick must be in [1, " + std::to_string(max_tick()) + "], got " +
+                       std::to_string(tick));
 }
 
 std::int64_t BookSide::next_worse(std::int64_t from) const {
@@ -47,29 +51,33 @@ std::int64_t BookSide::next_worse(std::int64_t from) const {
   }
 }
 
-void BookSide::recentre(Price best) {
+void BookSide::recentre(Price best, Price new_tick) {
+  const Price old_tick = tick_, old_base_q = base_q_;
+  tick_ = new_tick;
   // The touch sits a quarter of the window in from the better end: room to
-  // improve, and three quarters of the window for depth.
-  const Price room_better = static_cast<Price>(width_ / 4);
-  const Price offset = is_bid_ ? static_cast<Price>(width_) - 1 - room_better : room_better;
-  Price nb = best < offset ? 0 : best - offset;
-  nb = std::min(nb, kMaxPrice - static_cast<Price>(width_ - 1));
-  const Price hi = nb + static_cast<Price>(width_ - 1);
+  // improve, and three quarters of the window for depth. All in ticks.
+  const Price w = static_cast<Price>(width_);
+  const Price room_better = w / 4;
+  const Price offset = is_bid_ ? w - 1 - room_better : room_better;
+  const Price best_q = best / tick_;
+  Price nb_q = best_q < offset ? 0 : best_q - offset;
+  nb_q = std::min(nb_q, kMaxPrice / tick_ - (w - 1));  // the last slot's price must fit
+  const Price lo = nb_q * tick_, hi = (nb_q + (w - 1)) * tick_;  // no overflowing intermediate
 
   std::fill(spare_bits_.begin(), spare_bits_.end(), 0);
   std::uint32_t new_live = 0;
   auto put = [&](Price p, Qty size, std::int32_t count) {
-    const auto j = static_cast<std::uint32_t>(p - nb);
+    const auto j = static_cast<std::uint32_t>(p / tick_ - nb_q);
     spare_slots_[j] = Slot{size, count};
     spare_bits_[j >> 6] |= std::uint64_t{1} << (j & 63);
     ++new_live;
   };
-  far_.extract_range(nb, hi, [&](const LevelEntry& e) { put(e.price, e.size, e.count); });
-  for (std::size_t w = 0; w < bits_.size(); ++w) {
-    for (std::uint64_t m = bits_[w]; m; m &= m - 1) {
-      const auto i = static_cast<std::uint32_t>((w << 6) + __builtin_ctzll(m));
-      const Price p = base_ + static_cast<Price>(i);
-      if (p >= nb && p <= hi)
+  far_.extract_range(lo, hi, [&](const LevelEntry& e) { put(e.price, e.size, e.count); });
+  for (std::size_t wi = 0; wi < bits_.size(); ++wi) {
+    for (std::uint64_t m = bits_[wi]; m; m &= m - 1) {
+      const auto i = static_cast<std::uint32_t>((wi << 6) + __builtin_ctzll(m));
+      const Price p = (old_base_q + static_cast<Price>(i)) * old_tick;
+      if (p >= lo && p <= hi)
         put(p, slots_[i].size, slots_[i].count);
       else
         far_.set(p, slots_[i].size, slots_[i].count);
@@ -77,15 +85,62 @@ void BookSide::recentre(Price best) {
   }
   slots_.swap(spare_slots_);
   bits_.swap(spare_bits_);
-  base_ = nb;
+  base_q_ = nb_q;
   live_ = new_live;
   best_ = best;
+  best_i_ = static_cast<std::uint32_t>(best_q - nb_q);
   has_best_ = true;
 }
 
+void BookSide::refine_tick(Price price) {
+  const Price g = std::gcd(tick_, price);
+  if (has_best_) {
+    recentre(best_, g);  // every price present is a multiple of g
+  } else {
+    tick_ = g;
+    base_q_ = 0;  // an empty side's window is placed by its first level
+  }
+}
+
+void BookSide::set_tick(Price tick) {
+  if (tick < 1 || tick > max_tick())
+    throw InvalidInput("tick must be in [1, " + std::to_string(max_tick()) + "], got " +
+                       std::to_string(tick));
+  Price g = tick;
+  for_each([&](const Level& l) {
+    g = std::gcd(g, l.price);
+    return true;
+  });
+  if (g == tick_) return;
+  if (!has_best_) {
+    tick_ = g;
+    base_q_ = 0;  // an empty side's window is placed by its first level
+    return;
+  }
+  // A coarser grid: gather everything and re-insert; rare (a hint per snapshot).
+  std::vector<Level> all;
+  all.reserve(size());
+  for_each([&](const Level& l) {
+    all.push_back(l);
+    return true;
+  });
+  clear();
+  tick_ = g;
+  for (const Level& l : all) set(l.price, l.size, l.count);
+}
+
 bool BookSide::set(Price price, Qty size, std::int32_t count) {
-  if (in_window(price)) {
-    const std::uint32_t i = index_of(price);
+  Price q = price;
+  if (tick_ != 1) {
+    q = price / tick_;
+    if (q * tick_ != price) {
+      if (size == 0) return false;  // every level is on the grid: nothing here to remove
+      refine_tick(price);
+      q = price / tick_;
+    }
+  }
+  if (in_window_q(q)) {
+    const auto i = static_cast<std::uint32_t>(q - base_q_);
     std::uint64_t& word = bits_[i >> 6];
     const std::uint64_t mask = std::uint64_t{1} << (i & 63);
     if (size > 0) {
@@ -94,6 +149,7 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
       slots_[i] = Slot{size, count};
       if (!has_best_ || better(price, best_)) {
         best_ = price;
+        best_i_ = i;
         has_best_ = true;
       }
       return true;
@@ -107,18 +163,19 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
   if (size > 0) {
     far_.set(price, size, count);
     // Far levels are worse than the touch unless this one becomes the touch.
-    if (!has_best_ || better(price, best_)) recentre(price);
+    if (!has_best_ || better(price, best_)) recentre(price, tick_);
     return true;
   }
   return far_.erase(price);
 }
 
 void BookSide::recompute_best() {
-  const std::int64_t j = next_worse(index_of(best_));
+  const std::int64_t j = next_worse(best_i_);
   if (j >= 0) {
-    best_ = base_ + j;
+    best_i_ = static_cast<std::uint32_t>(j);
+    best_ = price_at(best_i_);
   } else if (!far_.empty()) {
-    recentre(is_bid_ ? far_.back().price : far_.front().price);
+    recentre(is_bid_ ? far_.back().price : far_.front().price, tick_);
   } else {
     has_best_ = false;
   }
@@ -147,7 +204,7 @@ std::size_t BookSide::truncate(std::size_t n) {
 
 std::optional<Level> BookSide::level(Price price) const {
   if (in_window(price)) {
-    const std::uint32_t i = index_of(price);
+    const auto i = static_cast<std::uint32_t>(price / tick_ - base_q_);
     if (!bit(i)) return std::nullopt;
     return Level{price, slots_[i].size, slots_[i].count};
   }
@@ -184,39 +241,52 @@ std::size_t BookSide::memory_bytes() const {
 
 bool BookSide::check_invariants() const {
   const std::string who = side_name(is_bid_);
+  if (tick_ < 1 || tick_ > max_tick()) throw InvariantViolation(who + ": tick out of range");
+  if (base_q_ < 0 || base_q_ > kMaxPrice / tick_ - static_cast<Price>(width_ - 1))
+    throw InvariantViolation(who + ": ladder window out of range");
   std::uint32_t counted = 0;
   for (std::uint32_t i = 0; i < width_; ++i) {
     if (!bit(i)) continue;
     ++counted;
     if (slots_[i].size <= 0) throw InvariantViolation(who + ": live ladder slot with size <= 0");
-    if (has_best_ && better(base_ + static_cast<Price>(i), best_))
+    if (has_best_ && better(price_at(i), best_))
       throw InvariantViolation(who + ": ladder level better than the cached best");
   }
   if (counted != live_) throw InvariantViolation(who + ": live count out of step with bitmap");
   if (!far_.check()) throw InvariantViolation(who + ": far levels unsorted or index out of step");
+  far_.for_each(false, [&](const LevelEntry& e) {
+    if (e.price % tick_ != 0) throw InvariantViolation(who + ": far level off the tick grid");
+    if (in_window(e.price)) throw InvariantViolation(who + ": far level inside the window");
+    return true;
+  });
   if (size() == 0) {
     if (has_best_) throw InvariantViolation(who + ": empty side with a best price");
     return true;
   }
   if (!has_best_) throw InvariantViolation(who + ": non-empty side without a best price");
-  if (!in_window(best_) || !bit(index_of(best_)))
+  if (!in_window(best_) || !bit(static_cast<std::uint32_t>(best_ / tick_ - base_q_)))
     throw InvariantViolation(who + ": best price not a live ladder level");
+  if (price_at(best_i_) != best_) throw InvariantViolation(who + ": cached best slot out of step");
   if (!far_.empty()) {
     const Price nearest = is_bid_ ? far_.back().price : far_.front().price;
-    if (in_window(nearest) || !better(best_, nearest))
-      throw InvariantViolation(who + ": far level inside the window or better than the touch");
-    const Price other_end = is_bid_ ? far_.front().price : far_.back().price;
-    if (in_window(other_end)) throw InvariantViolation(who + ": far level inside the window");
+    if (!better(best_, nearest))
+      throw InvariantViolation(who + ": far level better than the touch");
   }
-  if (base_ < 0 || base_ > kMaxPrice - static_cast<Price>(width_ - 1))
-    throw InvariantViolation(who + ": ladder window out of range");
   return true;
 }
 
 // ---------------------------------------------------------------- L2Book
 
-L2Book::L2Book(int price_exp, int size_exp)
-    : price_exp_(price_exp), size_exp_(size_exp), bids_(true), asks_(false) {}
+L2Book::L2Book(int price_exp, int size_exp, Price tick)
+    : price_exp_(price_exp),
+      size_exp_(size_exp),
+      bids_(true, BookSide::kDefaultWidth, tick),
+      asks_(false, BookSide::kDefaultWidth, tick) {}
+
+void L2Book::set_tick(Price tick) {
+  bids_.set_tick(tick);
+  asks_.set_tick(tick);
+}
 
 bool L2Book::update(Side side, Price price, Qty size, std::int32_t count) {
   if (price < 0) throw InvalidInput("price must be >= 0, got " + std::to_string(price));
@@ -229,19 +299,21 @@ bool L2Book::update(Side side, Price price, Qty size, std::int32_t count) {
 }
 
 void L2Book::check_event(const LevelEvent& e, std::size_t index) const {
-  const std::string at = "event " + std::to_string(index) + ": ";
+  // The message is built only on failure: this runs once per event of every batch.
+  auto fail = [&](const std::string& what) {
+    throw InvalidInput("event " + std::to_string(index) + ": " + what);
+  };
   if (e.action < static_cast<std::uint8_t>(Action::Add) ||
       e.action > static_cast<std::uint8_t>(Action::Clear))
-    throw InvalidInput(at + "unknown action " + std::to_string(e.action));
+    fail("unknown action " + std::to_string(e.action));
   if (e.action == static_cast<std::uint8_t>(Action::Clear)) {
-    if (e.side != 0 && !valid_side(e.side))
-      throw InvalidInput(at + "unknown side " + std::to_string(e.side));
+    if (e.side != 0 && !valid_side(e.side)) fail("unknown side " + std::to_string(e.side));
     return;
   }
-  if (!valid_side(e.side)) throw InvalidInput(at + "unknown side " + std::to_string(e.side));
-  if (e.price < 0) throw InvalidInput(at + "price must be >= 0, got " + std::to_string(e.price));
-  if (e.size < 0) throw InvalidInput(at + "size must be >= 0, got " + std::to_string(e.size));
-  if (e.count < 0) throw InvalidInput(at + "count must be >= 0, got " + std::to_string(e.count));
+  if (!valid_side(e.side)) fail("unknown side " + std::to_string(e.side));
+  if (e.price < 0) fail("price must be >= 0, got " + std::to_string(e.price));
+  if (e.size < 0) fail("size must be >= 0, got " + std::to_string(e.size));
+  if (e.count < 0) fail("count must be >= 0, got " + std::to_string(e.count));
 }
 
 void L2Book::apply_one(const LevelEvent& e) {

@@ -9,7 +9,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 
 import numpy as np
 
-from crossbook.dtypes import F_LAST, F_SNAPSHOT, LEVEL_EVENT, UPDATE
+from crossbook import dtypes as _dtypes
 
 cnp.import_array()
 
@@ -26,7 +26,12 @@ cdef struct LevelEventC:
     uint8_t action
     uint16_t flags
 
-if LEVEL_EVENT.itemsize != sizeof(LevelEventC) or LEVEL_EVENT.fields["flags"][1] != 38:
+cdef uint16_t F_LAST = _dtypes.F_LAST
+cdef uint16_t F_SNAPSHOT = _dtypes.F_SNAPSHOT
+cdef uint8_t UPDATE = _dtypes.UPDATE
+_LEVEL_EVENT = _dtypes.LEVEL_EVENT
+
+if _LEVEL_EVENT.itemsize != sizeof(LevelEventC) or _LEVEL_EVENT.fields["flags"][1] != 38:
     raise ImportError("crossbook._fixedpoint was built for another LEVEL_EVENT layout")
 
 cdef extern from "Python.h":
@@ -225,7 +230,7 @@ def level_events(bids, asks, int price_exp, int size_exp, *, int64_t ts_exchange
     Exact twin of crossbook.messages.level_events_py."""
     cdef Py_ssize_t n = len(bids) + len(asks)
     cdef uint16_t flags = F_SNAPSHOT if snapshot else 0
-    arr = np.empty(n, dtype=LEVEL_EVENT)
+    arr = np.empty(n, dtype=_LEVEL_EVENT)
     cdef LevelEventC* out = <LevelEventC*> cnp.PyArray_DATA(arr)
     cdef Py_ssize_t k = _fill_side(out, 0, bids, 1, price_exp, size_exp, ts_exchange_ns,
                                    ts_recv_ns, flags)

@@ -55,6 +55,9 @@ class Instrument:
     #: Units of the base asset per contract (e.g. Binance COIN-M: 100 USD a contract).
     contract_size: int = 1
     inverse: bool = False
+    #: Price increment in mantissa units, if known. Only a speed hint for the book
+    #: (venues pad decimals: a 0.01 tick at exponent 8 is 10**6); never needed for correctness.
+    tick: int | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -18,9 +18,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from crossbook import L2Book
 from crossbook.messages import BookMessage, Instrument, Kind
 from crossbook.sync_rules import SequenceRule, Verdict
+
+# Fewer levels say little about the grid (one level's gcd is its own price).
+_MIN_LEVELS_FOR_TICK = 8
+_MAX_TICK_HINT = 1 << 40  # the core's largest tick for its default ladder width
 
 __all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced"]
 
@@ -109,7 +115,7 @@ class BookSync:
         self.depth_limit = depth_limit
         self.max_buffer = max_buffer
         self.resync_on_crossed = resync_on_crossed
-        self.book = L2Book(instrument.price_exp, instrument.size_exp)
+        self.book = L2Book(instrument.price_exp, instrument.size_exp, instrument.tick or 1)
         self.state = SyncState.INIT
         self.stats = SyncStats()
         self._buffer: deque[BookMessage] = deque()
@@ -230,6 +236,7 @@ class BookSync:
             self.stats.stale_dropped += len(pending)
             pending.clear()
         self.book.clear()
+        self._learn_tick(msg)
         self.book.apply(msg.levels)
         self._truncate(msg)
         self._cur.last_id = msg.last_seq
@@ -255,6 +262,15 @@ class BookSync:
                 return
         self._move(SyncState.SYNCED, msg.ts_recv_ns, Reason.SNAPSHOT,
                    f"at id {msg.last_seq}; {replayed} buffered deltas applied")
+
+    def _learn_tick(self, snapshot: BookMessage) -> None:
+        """The book's ladder is indexed in ticks: take the grid of the snapshot's
+        prices as the hint (the book refines it if a later price is off it)."""
+        if self.instrument.tick is not None or len(snapshot.levels) < _MIN_LEVELS_FOR_TICK:
+            return
+        tick = int(np.gcd.reduce(snapshot.levels["price"]))
+        if 1 < tick <= _MAX_TICK_HINT:
+            self.book.set_tick(tick)
 
     def _gap_after_snapshot(self, delta: BookMessage) -> None:
         detail = f"book at id {self._cur.last_id}, next delta {delta.first_seq}..{delta.last_seq}"

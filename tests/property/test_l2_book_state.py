@@ -40,9 +40,15 @@ class L2BookMachine(RuleBasedStateMachine):
             st.integers(0, INT64_MAX),
         )
 
-    @initialize()
-    def start(self) -> None:
+    @initialize(tick=st.sampled_from([1, 1, 2, 5, 100, 10**6, 2**40]))
+    def start(self, tick: int) -> None:
+        # The tick is only a hint: off-grid prices below must refine it, never be refused.
+        self.book = L2Book(price_exp=2, size_exp=8, tick=tick)
         self.check()
+
+    @rule(tick=st.one_of(st.sampled_from([1, 3, 10, 1000, 10**6]), st.integers(1, 2**40)))
+    def set_tick(self, tick: int) -> None:
+        self.book.set_tick(tick)
 
     @rule(side=sides, data=st.data(), size=st.one_of(small_sizes, sizes))
     def set_level(self, side: Side, data: st.DataObject, size: int) -> None:
@@ -125,6 +131,8 @@ class L2BookMachine(RuleBasedStateMachine):
     @invariant()
     def check(self) -> None:
         self.book.check_invariants()
+        tick = self.book.tick
+        assert all(p % tick == 0 for side in self.ref.levels.values() for p in side)
         assert self.book.bbo() == self.ref.bbo()
         assert len(self.book) == len(self.ref)
         assert self.book.unknown_deletes == self.ref.unknown_deletes

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -28,16 +29,20 @@ struct FillEstimate {
 
 /// One side of an L2 book.
 ///
-/// Levels near the touch live in a ladder: a power-of-two window of slots
-/// indexed by price offset, with a bitmap to find the next live level in a few
-/// word scans. Everything outside the window lives in FarLevels. Invariant: when
-/// the side is not empty the best price lies inside the window, so every far
-/// level is worse than every ladder level; the window re-centres to keep it so.
+/// Levels near the touch live in a ladder: a power-of-two window of slots, one
+/// per tick, with a bitmap to find the next live level in a few word scans.
+/// Everything outside the window lives in FarLevels. Invariants: every price
+/// on the side is a multiple of the tick; when the side is not empty the best
+/// price lies inside the window, so every far level is worse than every ladder
+/// level; the window re-centres to keep it so.
+///
+/// The tick is a hint (venues pad decimals, so one tick may be 10^6 mantissa
+/// units): a price off the grid refines the tick to the gcd, at most ~60 times.
 class BookSide {
  public:
   static constexpr std::uint32_t kDefaultWidth = 4096;
 
-  explicit BookSide(bool is_bid, std::uint32_t width = kDefaultWidth);
+  explicit BookSide(bool is_bid, std::uint32_t width = kDefaultWidth, Price tick = 1);
 
   /// Sets a level (size > 0) or removes it (size == 0). Returns false when a
   /// removal found no level. Preconditions: price >= 0, size >= 0. O(1) in the
@@ -47,12 +52,17 @@ class BookSide {
   /// Keeps the best `n` levels and removes the rest; returns how many went.
   /// O(n) to find the cut plus O(1)/O(log n) per removed level.
   std::size_t truncate(std::size_t n);
+  /// Takes `tick` as the new grid hint (refined to the gcd with every price
+  /// present). Precondition: 1 <= tick <= max_tick(). O(levels).
+  void set_tick(Price tick);
+  Price tick() const { return tick_; }
+  Price max_tick() const { return kMaxTick / static_cast<Price>(width_); }
 
   bool empty() const { return !has_best_; }
   std::size_t size() const { return live_ + far_.size(); }
   /// Preconditions: !empty().
   Price best_price() const { return best_; }
-  Qty best_size() const { return slot(index_of(best_)).size; }
+  Qty best_size() const { return slots_[best_i_].size; }
   std::optional<Level> level(Price price) const;
 
   /// Visits levels best first; `visit(Level)` returns false to stop.
@@ -68,34 +78,42 @@ class BookSide {
   bool check_invariants() const;
 
  private:
+  // Ticks beyond this leave no room for a window below INT64_MAX.
+  static constexpr Price kMaxTick = Price{1} << 52;
+
   struct Slot {
     Qty size;
     std::int32_t count;
   };
 
-  std::uint32_t index_of(Price p) const { return static_cast<std::uint32_t>(p - base_); }
-  bool in_window(Price p) const {
-    return static_cast<std::uint64_t>(p - base_) < static_cast<std::uint64_t>(width_);
+  // Price -> slot, for a price known to be a multiple of the tick.
+  bool in_window_q(Price q) const {
+    return static_cast<std::uint64_t>(q - base_q_) < static_cast<std::uint64_t>(width_);
   }
-  const Slot& slot(std::uint32_t i) const { return slots_[i]; }
+  Price price_at(std::uint32_t i) const { return (base_q_ + static_cast<Price>(i)) * tick_; }
+  bool in_window(Price p) const { return p % tick_ == 0 && in_window_q(p / tick_); }
   bool bit(std::uint32_t i) const { return (bits_[i >> 6] >> (i & 63)) & 1u; }
   bool better(Price a, Price b) const { return is_bid_ ? a > b : a < b; }
 
-  /// Index of the best live slot strictly worse than `from` (or from the
-  /// best end when from < 0 for asks / from >= width for bids); -1 when none.
+  /// Index of the best live slot strictly worse than `from`; -1 when none.
   std::int64_t next_worse(std::int64_t from) const;
   void recompute_best();
-  void recentre(Price best);
+  /// Moves the window so that `best` sits near its better end, on a grid of
+  /// `new_tick` (which must divide the current tick).
+  void recentre(Price best, Price new_tick);
+  void refine_tick(Price price);
 
   bool is_bid_;
   std::uint32_t width_;
-  Price base_ = 0;
+  Price tick_;
+  Price base_q_ = 0;  // price of slot 0, in ticks
   std::vector<Slot> slots_;
   std::vector<std::uint64_t> bits_;
   std::uint32_t live_ = 0;
   FarLevels far_;
   bool has_best_ = false;
   Price best_ = 0;
+  std::uint32_t best_i_ = 0;  // slot of best_, kept so that reading the touch needs no division
   // Scratch for recentre(), kept so that re-centring does not allocate.
   std::vector<Slot> spare_slots_;
   std::vector<std::uint64_t> spare_bits_;
@@ -103,7 +121,9 @@ class BookSide {
 
 class L2Book {
  public:
-  explicit L2Book(int price_exp = 0, int size_exp = 0);
+  /// `tick` is a hint: prices are expected to be multiples of it (in mantissa
+  /// units). A wrong hint costs speed, never correctness.
+  explicit L2Book(int price_exp = 0, int size_exp = 0, Price tick = 1);
 
   int price_exp() const { return price_exp_; }
   int size_exp() const { return size_exp_; }
@@ -123,6 +143,10 @@ class L2Book {
   void clear();
   /// Keeps the best `n` levels of each side (venues with a depth window).
   std::size_t truncate(std::size_t n) { return bids_.truncate(n) + asks_.truncate(n); }
+  /// New grid hint for both sides; throws InvalidInput outside [1, max].
+  void set_tick(Price tick);
+  /// The grid both sides currently use (the hint, refined by the data).
+  Price tick() const { return std::gcd(bids_.tick(), asks_.tick()); }
 
   const BookSide& side(Side s) const { return s == Side::Bid ? bids_ : asks_; }
   std::size_t size() const { return bids_.size() + asks_.size(); }
@@ -162,9 +186,9 @@ class L2Book {
 template <class Visit>
 void BookSide::for_each(Visit&& visit) const {
   if (!has_best_) return;
-  for (std::int64_t i = index_of(best_); i >= 0; i = next_worse(i)) {
+  for (std::int64_t i = best_i_; i >= 0; i = next_worse(i)) {
     const auto u = static_cast<std::uint32_t>(i);
-    if (!visit(Level{base_ + static_cast<Price>(u), slots_[u].size, slots_[u].count})) return;
+    if (!visit(Level{price_at(u), slots_[u].size, slots_[u].count})) return;
   }
   far_.for_each(is_bid_, [&](const LevelEntry& e) { return visit(Level{e.price, e.size, e.count}); });
 }

@@ -78,7 +78,15 @@ class _Snapshot(msgspec.Struct):
     T: int = 0
 
 
+class _DepthEnvelope(msgspec.Struct):
+    stream: str
+    data: _Depth
+
+
 _env = msgspec.json.Decoder(_Envelope)
+# Depth frames are most of the bytes: decode them in one typed pass when the
+# stream name (always the first key Binance writes) says what they are.
+_depth_env = msgspec.json.Decoder(_DepthEnvelope)
 _depth = msgspec.json.Decoder(_Depth)
 _ticker = msgspec.json.Decoder(_Ticker)
 _trade = msgspec.json.Decoder(_Trade)
@@ -95,6 +103,11 @@ class _BinanceBase(VenueBase):
     # -- websocket -------------------------------------------------------------
 
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
+        if frame.startswith(b'{"stream":"') and b"@depth" in frame[:64]:
+            try:
+                return [self._delta(_depth_env.decode(frame).data, recv_ns)]
+            except msgspec.DecodeError:
+                pass  # not the shape we hoped for: the general path below says why
         try:
             env = _env.decode(frame)
         except msgspec.ValidationError:
