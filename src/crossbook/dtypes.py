@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LEVEL_EVENT", "DEPTH", "BBO", "ADD", "UPDATE", "DELETE", "CLEAR", "F_LAST", "F_SNAPSHOT"]
+__all__ = [
+    "LEVEL_EVENT", "DEPTH", "BBO", "ADD", "UPDATE", "DELETE", "CLEAR", "F_LAST", "F_SNAPSHOT",
+    "ORDER_EVENT", "ORDER_REQUEST", "FILL", "REJECT",
+    "ORDER_ADD", "ORDER_MODIFY", "ORDER_CANCEL", "ORDER_CLEAR", "ORDER_EXECUTE",
+    "LIMIT", "MARKET", "CANCEL", "MODIFY", "GTC", "IOC", "FOK",
+    "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
+    "STP_DECREMENT", "POST_ONLY",
+]  # fmt: skip
 
 #: One change to a price level (L2). ``count`` is the number of orders at the
 #: level, 0 when the venue does not say.
@@ -43,3 +50,69 @@ ADD, UPDATE, DELETE, CLEAR = 1, 2, 3, 4
 #: Flag bits of LEVEL_EVENT.flags.
 F_LAST = 1 << 0  # last event of a venue message
 F_SNAPSHOT = 1 << 1  # event belongs to a snapshot
+
+# -- order level (L3): mirrors cpp/include/crossbook/order_types.hpp -------------
+
+#: One order-level feed event for OrderBook.apply. ``action`` is one of
+#: ORDER_ADD .. ORDER_EXECUTE; ``size`` on a cancel is the amount cancelled (0 = all).
+ORDER_EVENT = np.dtype(
+    [
+        ("ts_exchange_ns", "<i8"),
+        ("ts_recv_ns", "<i8"),
+        ("order_id", "<u8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("side", "u1"),
+        ("action", "u1"),
+        ("flags", "<u2"),
+        ("reserved", "<u4"),
+    ],
+    align=True,
+)
+
+#: One request to a MatchingEngine (submit_batch).
+ORDER_REQUEST = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("order_id", "<u8"),
+        ("owner", "<u8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("side", "u1"),
+        ("type", "u1"),
+        ("tif", "u1"),
+        ("stp", "u1"),
+        ("flags", "<u2"),
+        ("reserved", "<u2"),
+    ],
+    align=True,
+)
+
+#: One trade, at the resting (maker) order's price.
+FILL = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("taker_id", "<u8"),
+        ("maker_id", "<u8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("taker_side", "u1"),
+        ("reserved", "u1", (7,)),
+    ],
+    align=True,
+)
+
+#: A refused request, or an order that left the book without trading; ``reason``
+#: is a RejectReason value.
+REJECT = np.dtype(
+    [("ts_ns", "<i8"), ("order_id", "<u8"), ("size", "<i8"), ("reason", "u1"), ("reserved", "u1", (7,))],
+    align=True,
+)
+
+# OrderEvent actions (the first four share their numbers with the L2 actions).
+ORDER_ADD, ORDER_MODIFY, ORDER_CANCEL, ORDER_CLEAR, ORDER_EXECUTE = 1, 2, 3, 4, 5
+# OrderRequest types, times in force, self-trade prevention modes, flags.
+LIMIT, MARKET, CANCEL, MODIFY = 1, 2, 3, 4
+GTC, IOC, FOK = 1, 2, 3
+STP_DEFAULT, STP_NONE, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_CANCEL_BOTH, STP_DECREMENT = range(6)
+POST_ONLY = 1 << 0
