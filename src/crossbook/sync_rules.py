@@ -15,6 +15,7 @@ from crossbook.messages import BookMessage
 __all__ = [
     "Verdict",
     "SequenceRule",
+    "UpdateRangeRule",
     "BinanceSpotRule",
     "BinanceFuturesRule",
     "PrevChainRule",
@@ -49,15 +50,15 @@ def _require(msg: BookMessage, *fields: str) -> None:
         raise ValueError(f"{msg.venue} {msg.symbol}: delta lacks {', '.join(missing)}")
 
 
-class BinanceSpotRule:
-    """Binance spot diff depth: U first, u last update id of a message.
+class UpdateRangeRule:
+    """Each delta covers update ids first_seq..last_seq (Binance spot U/u, Gate.io
+    U/u, KuCoin sequenceStart/sequenceEnd), against a REST snapshot's id L.
 
-    After a REST snapshot with lastUpdateId L: drop u <= L; the first kept event
-    must have U <= L+1 <= u; then each U == previous u + 1 (an overlap is harmless:
-    sizes are absolute).
+    Drop u <= L; the first kept delta must have U <= L+1 <= u; then each
+    U <= previous u + 1 (an overlap is harmless: sizes are absolute).
     """
 
-    name: ClassVar[str] = "binance_spot"
+    name: ClassVar[str] = "update_range"
     snapshot_source: ClassVar[Literal["rest", "stream"]] = "rest"
 
     def first(self, snapshot_id: int | None, msg: BookMessage) -> Verdict:
@@ -73,6 +74,10 @@ class BinanceSpotRule:
         if msg.last_seq <= last_id:
             return Verdict.STALE
         return Verdict.APPLY if msg.first_seq <= last_id + 1 else Verdict.GAP
+
+
+class BinanceSpotRule(UpdateRangeRule):
+    name: ClassVar[str] = "binance_spot"
 
 
 class BinanceFuturesRule:

@@ -10,7 +10,6 @@ core would refuse them later, outside the parser's error contract.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy.typing as npt
 from crossbook import dtypes
 from crossbook.fixedpoint import parse_fixed
 from crossbook.messages import Instrument
+from crossbook.timeutil import iso_ns
 from crossbook.venues.base import InstrumentTable, wire_decimals
 
 __all__ = ["Num", "build_levels", "decimals", "iso_ns", "resolve", "to_mantissa"]
@@ -125,18 +125,3 @@ def build_levels(sides: Sequence[int], prices: Sequence[object], sizes: Sequence
     if n:
         out["flags"][-1] |= dtypes.F_LAST
     return out
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_SECOND = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC) - _EPOCH
-
-
-def iso_ns(text: object) -> int:
-    """``2021-10-28T18:03:51.833Z`` as ns since the epoch, exactly (no float)."""
-    if not isinstance(text, str) or not text.endswith("Z"):
-        raise ValueError(f"timestamp {text!r} is not ISO-8601 UTC")
-    head, _, frac = text[:-1].partition(".")
-    if frac and not (frac.isascii() and frac.isdigit() and len(frac) <= 9):
-        raise ValueError(f"timestamp {text!r} has a bad fraction")
-    dt = datetime.fromisoformat(head).replace(tzinfo=UTC)
-    return (dt - _EPOCH) // _ONE_SECOND * 1_000_000_000 + int(frac.ljust(9, "0") or 0)

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 
 from crossbook._side import Side
-from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.fixedpoint import parse_fixed
+from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade, level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
 from crossbook.venues.base import ParseError, VenueBase, decode_json

@@ -65,7 +65,7 @@ from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
-from crossbook.sync_rules import SequenceRule, Verdict
+from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.venues._textlevels import resolve, text_levels
 from crossbook.venues.base import ParseError, VenueBase
 
@@ -115,20 +115,10 @@ _trade = msgspec.json.Decoder(_Trade)
 _snapshot = msgspec.json.Decoder(_Snapshot)
 
 
-class GateRule:
+class GateRule(UpdateRangeRule):
     """``spot.order_book_update`` against the REST snapshot ``id``."""
 
     name: ClassVar[str] = "gateio"
-    snapshot_source: ClassVar[Literal["rest", "stream"]] = "rest"
-
-    def first(self, snapshot_id: int | None, msg: BookMessage) -> Verdict:
-        return self.next(snapshot_id, msg)
-
-    def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        assert last_id is not None and msg.first_seq is not None and msg.last_seq is not None
-        if msg.last_seq <= last_id:
-            return Verdict.STALE
-        return Verdict.APPLY if msg.first_seq <= last_id + 1 else Verdict.GAP
 
 
 class GateObuRule:

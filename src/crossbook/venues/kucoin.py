@@ -46,7 +46,7 @@ trades of a symbol with no book yet are Status records for the same reason.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -55,7 +55,7 @@ from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
-from crossbook.sync_rules import SequenceRule, Verdict
+from crossbook.sync_rules import SequenceRule, UpdateRangeRule
 from crossbook.venues._textlevels import resolve, text_levels
 from crossbook.venues.base import ParseError, VenueBase
 
@@ -139,20 +139,10 @@ def _no_price(row: list[str]) -> bool:
     return "0" in p and all(c in "0." for c in p)
 
 
-class KucoinRule:
+class KucoinRule(UpdateRangeRule):
     """REST snapshot ``sequence`` + deltas ``sequenceStart``..``sequenceEnd``."""
 
     name: ClassVar[str] = "kucoin"
-    snapshot_source: ClassVar[Literal["rest", "stream"]] = "rest"
-
-    def first(self, snapshot_id: int | None, msg: BookMessage) -> Verdict:
-        return self.next(snapshot_id, msg)
-
-    def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        assert last_id is not None and msg.first_seq is not None and msg.last_seq is not None
-        if msg.last_seq <= last_id:
-            return Verdict.STALE
-        return Verdict.APPLY if msg.first_seq <= last_id + 1 else Verdict.GAP
 
 
 class Kucoin(VenueBase):
