@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from crossbook import dtypes
-from crossbook._side import Side
 from crossbook._fixedpoint import level_events
+from crossbook._side import Side
 from crossbook.fixedpoint import parse_levels_py
 
 __all__ = [
