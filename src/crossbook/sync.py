@@ -318,8 +318,16 @@ class BookSync:
         return True
 
     def _on_heartbeat(self, msg: BookMessage) -> None:
+        """A heartbeat carries a sequence number: judged like a delta, never taken on
+        trust, so that one arriving after a lost frame reveals the gap."""
         self.stats.heartbeats += 1
-        if self.state is SyncState.SYNCED and msg.last_seq is not None:
+        if self.state is not SyncState.SYNCED or msg.last_seq is None:
+            return
+        verdict = self._judge(msg)
+        if verdict is Verdict.GAP:
+            self._lose_sync(msg.ts_recv_ns, Reason.GAP,
+                            f"book at id {self._cur.last_id}, heartbeat at {msg.last_seq}")
+        elif verdict is Verdict.APPLY:
             self._cur.last_id = msg.last_seq
 
     def _truncate(self, msg: BookMessage) -> None:
