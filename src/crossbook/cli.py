@@ -33,15 +33,20 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def replay_file(path: str | Path, venue: str | None, console: Console) -> tuple[Replay, list[BookReport]]:
+def replay_file(path: str | Path, venue: str | None, console: Console,
+                more: Sequence[str | Path] = ()) -> tuple[Replay, list[BookReport]]:
+    """Replays one capture, or several as one continuous recording (`more` follow `path`)."""
     parser, records = open_capture(path, venue)
     replay = Replay(parser)
+    sources = [(Path(path).name, records)]
+    sources += [(Path(p).name, open_capture(p, parser.venue)[1]) for p in more]
     with _progress(console) as progress:
-        task = progress.add_task(Path(path).name, total=None)
-        for i, rec in enumerate(records, 1):
-            replay.feed(rec)
-            if i % 5000 == 0:
-                progress.update(task, completed=i)
+        for name, recs in sources:
+            task = progress.add_task(name, total=None)
+            for i, rec in enumerate(recs, 1):
+                replay.feed(rec)
+                if i % 5000 == 0:
+                    progress.update(task, completed=i)
     return replay, replay.finish()
 
 
@@ -80,15 +85,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     rows: list[tuple[str, BookReport]] = []
     problems: list[str] = []
     out: list[dict[str, object]] = []
-    for path in args.captures:
+    groups = [args.captures] if args.join else [[p] for p in args.captures]
+    for group in groups:
+        path = " + ".join(group)
         try:
-            replay, reports = replay_file(path, args.venue, console)
+            replay, reports = replay_file(group[0], args.venue, console, group[1:])
         except (OSError, ValueError) as exc:
             problems.append(f"{path}: {exc}")
             continue
         problems.extend(f"{path}: {e}" for e in replay.parse_errors)
         for r in reports:
-            rows.append((Path(path).name, r))
+            rows.append((" + ".join(Path(p).name for p in group), r))
             d = r.as_dict()
             d["capture"] = str(path)
             d["parse_errors"] = len(replay.parse_errors)
@@ -235,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("captures", nargs="+", help="capture files (gzip text)")
     v.add_argument("--venue", help="venue of the captures (default: recognised from the data)")
     v.add_argument("--json", action="store_true", help="one JSON object per book on stdout")
+    v.add_argument("--join", action="store_true",
+                   help="the captures are consecutive parts of one recording (one venue): "
+                        "replay them as one stream, books carried across the file boundaries")
     v.set_defaults(func=cmd_verify)
     r = sub.add_parser("replay", help="replay a capture and print one book at chosen points")
     r.add_argument("capture", help="capture file (gzip text)")
