@@ -135,6 +135,12 @@ class Replay:
         except ParseError as exc:
             self.parse_errors.append(f"line {rec.line_no}: {exc}")
             return []
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            # A parser must raise only ParseError; if one slips, the replay reports the
+            # frame (as a failed check) instead of dying on it.
+            self.parse_errors.append(
+                f"line {rec.line_no}: unexpected {type(exc).__name__} in {self.parser.venue} parser: {exc}")
+            return []
         touched: set[str] = set()
         for msg in msgs:
             self._dispatch(msg, touched)

@@ -67,6 +67,8 @@ def test_quote_trade_snapshot_and_control_frames() -> None:
     b'{"stream":"btcusdt@depth","data":{"e":"depthUpd',
     b'{"e":"mystery"}',
     b'[1,2,3]',
+    b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","s":"BTC\x80","U":1,"u":2,"b":[],"a":[]}}',
+    b'"\x80"',
 ])
 def test_malformed_frames_raise_parse_error(frame: bytes) -> None:
     p = BinanceSpot()
@@ -175,3 +177,14 @@ def test_registry_finds_binance_and_skips_the_template() -> None:
     assert isinstance(make_parser("binance"), BinanceSpot)
     with pytest.raises(ValueError, match="unknown venue"):
         make_parser("nope")
+
+
+def test_replay_reports_an_unexpected_parser_exception_instead_of_dying() -> None:
+    class Broken(BinanceSpot):
+        def parse(self, frame: bytes, recv_ns: int) -> list:  # type: ignore[type-arg]
+            raise KeyError("bug")
+
+    replay = Replay(Broken())
+    assert replay.feed(read_one(b"1 " + DEPTH)) == []
+    (err,) = replay.parse_errors
+    assert "unexpected KeyError in binance parser" in err

@@ -24,7 +24,7 @@ import msgspec
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Status, level_events
 from crossbook.sync_rules import ContiguousRule, SequenceRule
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["ExampleVenue", "PARSERS", "sniff"]
 
@@ -46,7 +46,7 @@ class ExampleVenue(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             m = _decode.decode(frame)
-        except msgspec.DecodeError as exc:  # includes ValidationError
+        except DECODE_ERRORS as exc:  # includes ValidationError
             raise ParseError(self.venue, str(exc), frame) from exc
         kind = {"snapshot": Kind.SNAPSHOT, "update": Kind.DELTA}.get(m.type)
         if kind is None:

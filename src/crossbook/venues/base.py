@@ -20,12 +20,17 @@ __all__ = [
     "ChecksumFn",
     "wire_decimals",
     "decode_json",
+    "DECODE_ERRORS",
 ]
 
 #: A checksum verifier: True when the book matches the message's checksum.
 ChecksumFn = Callable[[L2Book, BookMessage], bool]
 
 _decoder = msgspec.json.Decoder()
+
+#: What a msgspec decoder raises on bad input: invalid UTF-8 inside a JSON string is
+#: a UnicodeDecodeError, not a msgspec.DecodeError. Venue modules catch this tuple.
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 
 
 class ParseError(ValueError):
@@ -41,7 +46,7 @@ class ParseError(ValueError):
 def decode_json(venue: str, frame: bytes | str) -> object:
     try:
         return _decoder.decode(frame)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         raise ParseError(venue, f"malformed JSON ({exc})", frame) from exc
 
 

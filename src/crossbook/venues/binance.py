@@ -26,7 +26,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade, level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
-from crossbook.venues.base import ParseError, VenueBase, decode_json
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["BinanceSpot", "BinanceUsdm", "BinanceCoinm", "PARSERS", "sniff"]
 
@@ -106,13 +106,13 @@ class _BinanceBase(VenueBase):
         if frame.startswith(b'{"stream":"') and b"@depth" in frame[:64]:
             try:
                 return [self._delta(_depth_env.decode(frame).data, recv_ns)]
-            except msgspec.DecodeError:
+            except DECODE_ERRORS:
                 pass  # not the shape we hoped for: the general path below says why
         try:
             env = _env.decode(frame)
         except msgspec.ValidationError:
             return self._parse_unwrapped(frame, recv_ns)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         stream = env.stream
         try:
@@ -122,7 +122,7 @@ class _BinanceBase(VenueBase):
                 return [self._quote(_ticker.decode(env.data), recv_ns)]
             if stream.endswith("@trade"):
                 return [self._trade(_trade.decode(env.data), recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {stream} payload ({exc})", frame) from exc
         return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns)]
 
@@ -189,7 +189,7 @@ class _BinanceBase(VenueBase):
             raise ParseError(self.venue, f"depth URL without symbol: {url}")
         try:
             snap = _snapshot.decode(body)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad depth snapshot for {symbol} ({exc})", body) from exc
         inst = self.instruments.resolve(symbol, snap.bids + snap.asks)
         ts = (snap.T or snap.E) * _MS or None

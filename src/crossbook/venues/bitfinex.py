@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -78,7 +77,7 @@ from crossbook.venues._jsonnum import (
     mantissa,
     max_decimals,
 )
-from crossbook.venues.base import ChecksumFn, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase
 
 __all__ = [
     "PARSERS",
@@ -245,7 +244,7 @@ class Bitfinex(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             obj = decoder.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         try:
             if isinstance(obj, dict):

@@ -48,7 +48,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues.base import ChecksumFn, ParseError, VenueBase, decode_json
+from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
     book_levels,
     infer_instrument,
@@ -122,7 +122,7 @@ class Bitget(VenueBase):
             push = _push.decode(frame)
         except msgspec.ValidationError:
             return self._event(frame, recv_ns)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         arg = push.arg
         spot = arg.instType.lower() == "sp"
@@ -135,7 +135,7 @@ class Bitget(VenueBase):
                 return out
             if arg.channel == "trade":
                 return [self._trade(inst_id, row, recv_ns) for row in _trades.decode(push.data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {arg.channel} data ({exc})", frame) from exc
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc

@@ -47,7 +47,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._exactnum import build_levels, iso_ns, resolve, to_mantissa
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bitmex", "sniff"]
 
@@ -86,7 +86,7 @@ class Bitmex(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             f = _frame.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         if f.table is None:
             return [self._control(f, frame, recv_ns)]

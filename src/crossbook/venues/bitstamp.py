@@ -47,7 +47,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._textlevels import resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bitstamp", "BitstampRule", "sniff"]
 
@@ -121,7 +121,7 @@ class Bitstamp(VenueBase):
         """Records of one frame: a diff, a trade, or a Status for control events."""
         try:
             env = _env.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"not a Bitstamp event ({exc})", frame) from exc
         ch = env.channel
         try:
@@ -129,7 +129,7 @@ class Bitstamp(VenueBase):
                 return self._book(ch[len(_BOOK):], _book.decode(env.data), recv_ns, Kind.DELTA)
             if env.event == "trade" and ch.startswith(_TRADES):
                 return [self._trade(ch[len(_TRADES):], _trade.decode(env.data), recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {ch} data ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{ch}: {exc}", frame) from exc
@@ -144,7 +144,7 @@ class Bitstamp(VenueBase):
             return [Status(self.venue, None, f"unhandled REST {path}", recv_ns)]
         try:
             return self._book(pair, _book.decode(body), recv_ns, Kind.SNAPSHOT)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad order_book/{pair} ({exc})", body) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"order_book/{pair}: {exc}", body) from exc

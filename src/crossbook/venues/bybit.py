@@ -41,7 +41,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Status, Trade, level_events
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bybit", "BybitDepthRule", "sniff"]
 
@@ -115,7 +115,7 @@ class Bybit(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             f = _frame.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         if f.topic is None:
             return [self._control(f, frame, recv_ns)]
@@ -126,7 +126,7 @@ class Bybit(VenueBase):
                 return self._book(f, _depth.decode(f.data), recv_ns)
             if f.topic.startswith("publicTrade."):
                 return [self._trade(t, recv_ns) for t in _trades.decode(f.data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {f.topic} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.topic}: {exc}", frame) from exc

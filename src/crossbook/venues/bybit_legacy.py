@@ -49,7 +49,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "BybitLegacy", "CrossSeqRule", "sniff"]
 
@@ -104,7 +104,7 @@ class BybitLegacy(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             f = _frame.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         if f.topic is None:
             if f.success is None:

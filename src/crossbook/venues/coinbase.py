@@ -46,7 +46,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._textlevels import iso_ns, resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase, decode_json
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseExchange", "ExchangeTimeRule", "sniff"]
 
@@ -133,7 +133,7 @@ class CoinbaseExchange(VenueBase):
             m = _decode.decode(frame)
         except msgspec.ValidationError:
             return [self._other(frame, recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         try:
             if isinstance(m, _L2Update):

@@ -62,7 +62,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import ContiguousRule, SequenceRule
 from crossbook.venues._textlevels import iso_ns, resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase, decode_json
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseAdvanced", "sniff"]
 
@@ -140,12 +140,12 @@ class CoinbaseAdvanced(VenueBase):
             env = _env.decode(frame)
         except msgspec.ValidationError:
             return [self._control(frame, recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         try:
             ts = iso_ns(env.timestamp)
             out = self._records(env, ts, recv_ns)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {env.channel} events ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             where = f"{env.channel} #{env.sequence_num}"

@@ -44,7 +44,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import PrevChainRule, SequenceRule
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Deribit", "sniff"]
 
@@ -122,7 +122,7 @@ class Deribit(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             env = _env.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON-RPC frame ({exc})", frame) from exc
         if env.method == "subscription" and env.params:
             return self._notification(env.params, frame, recv_ns)
@@ -131,7 +131,7 @@ class Deribit(VenueBase):
         if env.error and bytes(env.error) != b"null":
             try:
                 err = _error.decode(env.error)
-            except msgspec.DecodeError:
+            except DECODE_ERRORS:
                 err = _Error(message=bytes(env.error).decode(errors="replace"))
             return [Status(self.venue, None, f"error id={env.id} {err.code}: {err.message}",
                            recv_ns, error=True)]
@@ -143,7 +143,7 @@ class Deribit(VenueBase):
     def _notification(self, raw: msgspec.Raw, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             params = _params.decode(raw)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad subscription params ({exc})", frame) from exc
         channel, data = params.channel, params.data
         if not data:
@@ -156,7 +156,7 @@ class Deribit(VenueBase):
                 return self._ticker(_ticker.decode(data), recv_ns)
             if kind == "trades":
                 return [self._trade(t, recv_ns) for t in _trades.decode(data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {channel} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{channel}: {exc}", frame) from exc

@@ -52,7 +52,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._exactnum import build_levels, iso_ns, resolve, to_mantissa
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "DydxV3", "DydxV4", "MessageIdRule", "V3OffsetRule", "sniff"]
 
@@ -142,7 +142,7 @@ class _DydxBase(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             f = _frame.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         try:
             if f.channel == self.book_channel and f.type in ("subscribed", "channel_data",

@@ -67,7 +67,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.venues._textlevels import resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
 
@@ -155,7 +155,7 @@ class _GateBase(VenueBase):
         """Records of one frame: book messages, a trade, or a Status."""
         try:
             env = _env.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"not a Gate.io v4 message ({exc})", frame) from exc
         ch = env.channel
         if bytes(env.error) != b"null":
@@ -166,7 +166,7 @@ class _GateBase(VenueBase):
                 return self._book(_book.decode(env.result), recv_ns)
             if ch == "spot.trades" and env.event == "update":
                 return [self._trade(_trade.decode(env.result), recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {ch} result ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{ch}: {exc}", frame) from exc
@@ -232,7 +232,7 @@ class GateSpot(_GateBase):
             snap = _snapshot.decode(body)
             b = _Book(pair, snap.id, snap.bids, snap.asks, t=snap.current)
             return [self._levels(pair, b, recv_ns, True, self.depth)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {pair} order_book ({exc})", body) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{pair} order_book: {exc}", body) from exc

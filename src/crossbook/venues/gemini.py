@@ -48,7 +48,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._textlevels import resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase, decode_json
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "Gemini", "sniff"]
 
@@ -95,7 +95,7 @@ class Gemini(VenueBase):
             m = _decode.decode(frame)
         except msgspec.ValidationError as exc:
             return [self._other(frame, recv_ns, exc)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         try:
             if isinstance(m, _L2):

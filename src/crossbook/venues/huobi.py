@@ -43,7 +43,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._exactnum import build_levels, decimals, to_mantissa
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "HuobiSpot", "HuobiSwap", "sniff"]
 
@@ -98,7 +98,7 @@ class _HuobiBase(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             f = _frame.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         if f.ch is None:
             return [self._control(f, frame, recv_ns)]
@@ -115,7 +115,7 @@ class _HuobiBase(VenueBase):
                     return [Status(self.venue, symbol, "trades before the first book", recv_ns)]
                 data = msgspec.convert(f.tick.get("data"), list[_Trade])
                 return [self._trade(symbol, t, recv_ns) for t in data]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {f.ch} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.ch}: {exc}", frame) from exc

@@ -32,7 +32,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._exactnum import build_levels, resolve
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Hyperliquid", "sniff"]
 
@@ -90,7 +90,7 @@ class Hyperliquid(VenueBase):
                 return [self._book(_book.decode(f.data), recv_ns)]
             if f.channel == "trades":
                 return [self._trade(t, recv_ns) for t in _trades.decode(f.data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, str(exc), frame) from exc

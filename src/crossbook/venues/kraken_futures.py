@@ -44,7 +44,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import ContiguousRule, SequenceRule
 from crossbook.venues._jsonnum import decimals, level_array, mantissa, max_decimals
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "KrakenFutures", "sniff"]
 
@@ -126,7 +126,7 @@ class KrakenFutures(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             head = _head.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         if head.event is not None:
             return [self._event(head, frame, recv_ns)]
@@ -141,7 +141,7 @@ class KrakenFutures(VenueBase):
                 return self._trades(_trade_snapshot.decode(frame).trades, recv_ns)
             if head.feed == "ticker":
                 return [self._ticker(_ticker.decode(frame), recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {head.feed} message ({exc})", frame) from exc
         except (ValueError, OverflowError) as exc:  # ParseError included: re-raised with the frame
             raise ParseError(self.venue, f"{head.product_id} {head.feed}: {exc}", frame) from exc

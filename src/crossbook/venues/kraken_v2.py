@@ -55,7 +55,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._jsonnum import level_array, mantissa, max_decimals
-from crossbook.venues.base import ChecksumFn, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase
 from crossbook.venues.kraken import kraken_checksum
 
 __all__ = ["PARSERS", "KrakenV2", "rfc3339_ns", "sniff"]
@@ -152,7 +152,7 @@ class KrakenV2(VenueBase):
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             env = _envelope.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed frame ({exc})", frame) from exc
         try:
             if env.method is not None:
@@ -164,7 +164,7 @@ class KrakenV2(VenueBase):
                 return [self._trade(t, recv_ns) for t in _trades.decode(env.data)]
             if env.channel == "ticker" and env.data:
                 return [self._ticker(t, recv_ns) for t in _tickers.decode(env.data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {env.channel} payload ({exc})", frame) from exc
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc

@@ -57,7 +57,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
 from crossbook.venues._textlevels import resolve, text_levels
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
 
@@ -155,7 +155,7 @@ class Kucoin(VenueBase):
         """Records of one frame: a delta, a quote, a trade, or a Status."""
         try:
             env = _env.decode(frame)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"not a KuCoin message ({exc})", frame) from exc
         if env.type != "message":
             error = env.type == "error"
@@ -169,7 +169,7 @@ class Kucoin(VenueBase):
                 return [self._quote(symbol, _ticker.decode(env.data), recv_ns)]
             if env.subject in ("trade.l3match", "match"):
                 return [self._trade(_match.decode(env.data), recv_ns)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {env.subject} data ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{env.topic}: {exc}", frame) from exc
@@ -236,7 +236,7 @@ class Kucoin(VenueBase):
             ts = snap.time * _MS if snap.time is not None else None
             levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0,
                                  ts_recv_ns=recv_ns, snapshot=True)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {symbol} snapshot ({exc})", body) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{symbol} snapshot: {exc}", body) from exc

@@ -86,7 +86,14 @@ from crossbook.messages import (
     level_events,
 )
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues.base import ChecksumFn, ParseError, VenueBase, decode_json, wire_decimals
+from crossbook.venues.base import (
+    DECODE_ERRORS,
+    ChecksumFn,
+    ParseError,
+    VenueBase,
+    decode_json,
+    wire_decimals,
+)
 
 __all__ = [
     "PARSERS",
@@ -332,7 +339,7 @@ class Okx(VenueBase):
             push = _push.decode(frame)
         except msgspec.ValidationError:
             return self._event(frame, recv_ns)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         channel = push.arg.channel
         try:
@@ -346,7 +353,7 @@ class Okx(VenueBase):
                 return [self._quote(t, recv_ns) for t in _tickers.decode(push.data)]
             if channel in ("trades", "trades-all"):
                 return [self._trade(t, recv_ns) for t in _trades.decode(push.data)]
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {channel} data ({exc})", frame) from exc
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc
@@ -454,7 +461,7 @@ class Okx(VenueBase):
             return [Status(self.venue, None, f"unhandled REST {path}", recv_ns)]
         try:
             specs = _instruments.decode(body)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad instruments response ({exc})", body) from exc
         if specs.code != "0":
             return [Status(self.venue, None, f"instruments error code {specs.code}", recv_ns, True)]
