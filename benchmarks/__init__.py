@@ -1,0 +1,1 @@
+"""Benchmarks for crossbook (a package so that the modules import as ``benchmarks.*``)."""

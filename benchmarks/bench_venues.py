@@ -1,0 +1,126 @@
+"""From capture lines to synced books, single core: frames/s and levels/s per venue,
+and the Cython hot loops against their plain-Python twins.
+
+Each benchmark asserts what it replayed (no gap, no parse error, books synced),
+so with ``--benchmark-disable`` (the default) the suite runs once as a test.
+Real figures::
+
+    python -m pytest benchmarks/bench_venues.py --benchmark-enable -q
+
+The Binance case uses the bundled capture slice, so it always runs; the other
+venues use ../shared/data/captures and skip without it.
+"""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from crossbook.fixedpoint import parse_levels, parse_levels_py
+from crossbook.io.capture import parse_line
+from crossbook.messages import level_events, level_events_py
+from crossbook.replay import Replay
+from crossbook.venues.registry import make_parser, sniff_venue
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "captures"
+
+# (capture, only the book frames?) -- book-frame-only runs measure the depth path
+# that the issue's frames/s target is about; full runs include trades and tickers.
+CASES = {
+    "binance_spot_depth": ("bundled:binance_spot_btcusdt_20240808_slice.cap.gz", True),
+    "binance_usdm_depth": ("bundled:binance_usdm_btcusdt_20240808_slice.cap.gz", True),
+    "binance_spot_all": ("bundled:binance_spot_btcusdt_20240808_slice.cap.gz", False),
+    "kraken": ("kraken/kraken_book_v1_2021.cap.gz", False),
+    "okx": ("okx/okx.cap.gz", False),
+    "bitget": ("bitget/bitget_spot.cap.gz", False),
+    "coinbase": ("coinbase/coinbase.cap.gz", False),
+    "kucoin": ("kucoin/kucoin_level2.cap.gz", False),
+    "bitfinex": ("bitfinex/bitfinex_book_p0.cap.gz", False),
+    "kraken_futures": ("kraken_futures/kraken_futures_book.cap.gz", False),
+    "bybit_legacy": ("bybit/bybit_legacy_l2_25_a.cap.gz", False),
+    "dydx_v3": ("dydx/dydx_v3_orderbook.cap.gz", False),
+    "bitmex": ("bitmex/bitmex_l2.cap.gz", False),
+    "deribit": ("deribit/deribit_options.cap.gz", False),
+    "huobi_swap": ("huobi/huobi_swap_depth.cap.gz", False),
+}
+
+
+def _lines(source: str, book_only: bool) -> list[bytes]:
+    if source.startswith("bundled:"):
+        ref = resources.files("crossbook") / "data" / source.split(":", 1)[1]
+        raw = ref.read_bytes()
+    else:
+        path = SHARED / source
+        if not path.exists():
+            pytest.skip(f"{path} is absent: the shared real-data set is not available")
+        raw = path.read_bytes()
+    lines = gzip.decompress(raw).splitlines()
+    if book_only:  # the REST snapshot and the diff depth frames
+        lines = [ln for ln in lines if b"@depth" in ln[:80] or b" GET " in ln[:30]]
+    return lines
+
+
+def _replay(venue: str, lines: list[bytes]) -> Replay:
+    replay = Replay(make_parser(venue))
+    for i, line in enumerate(lines, 1):
+        replay.feed(parse_line(line, i))
+    return replay
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_capture_to_synced_books(benchmark, case: str) -> None:  # type: ignore[no-untyped-def]
+    source, book_only = CASES[case]
+    lines = _lines(source, book_only)
+    venue = sniff_venue(parse_line(ln, i) for i, ln in enumerate(lines, 1))
+    assert venue is not None
+    replay = benchmark(_replay, venue, lines)
+    reports = replay.finish()
+    assert replay.parse_errors == []
+    assert reports and all(r.gaps == 0 and r.checksums_failed == 0 for r in reports)
+    assert all(r.state == "synced" for r in reports)
+    levels = sum(r.levels for r in reports)
+    benchmark.extra_info.update(frames=len(lines), levels=levels, books=len(reports))
+    if benchmark.stats:  # None when benchmarks are disabled
+        seconds = benchmark.stats.stats.median
+        benchmark.extra_info.update(frames_per_s=len(lines) / seconds, levels_per_s=levels / seconds)
+
+
+@pytest.fixture(scope="module")
+def depth_rows() -> list[tuple[list[list[str]], list[list[str]]]]:
+    """The bid and ask text rows of every Binance spot depth frame in the bundled slice."""
+    import msgspec
+
+    rows = []
+    for line in _lines("bundled:binance_spot_btcusdt_20240808_slice.cap.gz", True):
+        if b" GET " in line[:30]:
+            continue
+        data = msgspec.json.decode(line.split(b" ", 1)[1])["data"]
+        rows.append((data["b"], data["a"]))
+    return rows
+
+
+@pytest.mark.parametrize("impl", ["cython", "python"])
+def test_level_events_twins(benchmark, impl: str, depth_rows) -> None:  # type: ignore[no-untyped-def]
+    fn = level_events if impl == "cython" else level_events_py
+
+    def run() -> int:
+        return sum(len(fn(b, a, 8, 8)) for b, a in depth_rows)
+
+    total = benchmark(run)
+    assert total == sum(len(b) + len(a) for b, a in depth_rows)
+    assert level_events(*depth_rows[7], 8, 8).tobytes() == level_events_py(*depth_rows[7], 8, 8).tobytes()
+    benchmark.extra_info["levels"] = total
+
+
+@pytest.mark.parametrize("impl", ["cython", "python"])
+def test_parse_levels_twins(benchmark, impl: str, depth_rows) -> None:  # type: ignore[no-untyped-def]
+    fn = parse_levels if impl == "cython" else parse_levels_py
+    rows = [r for b, a in depth_rows for r in (*b, *a)]
+
+    prices, sizes = benchmark(fn, rows, 8, 8)
+    assert len(prices) == len(rows) and int(prices[0]) == int(Decimal(rows[0][0]).scaleb(8))
+    benchmark.extra_info["levels"] = len(rows)
