@@ -1,4 +1,4 @@
-"""The `crossbook` command: demo, verify."""
+"""The `crossbook` command: demo, verify, replay, leadlag."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from crossbook import L2Book, Side, format_fixed
+from crossbook.io.capture import CaptureFormatError
 from crossbook.replay import BookReport, Replay, open_capture
 
 __all__ = ["main"]
@@ -43,10 +44,14 @@ def replay_file(path: str | Path, venue: str | None, console: Console,
     with _progress(console) as progress:
         for name, recs in sources:
             task = progress.add_task(name, total=None)
-            for i, rec in enumerate(recs, 1):
-                replay.feed(rec)
-                if i % 5000 == 0:
-                    progress.update(task, completed=i)
+            try:
+                for i, rec in enumerate(recs, 1):
+                    replay.feed(rec)
+                    if i % 5000 == 0:
+                        progress.update(task, completed=i)
+            except CaptureFormatError as exc:
+                # The books up to the damage are still worth reporting; the damage fails the check.
+                replay.parse_errors.append(str(exc))
     return replay, replay.finish()
 
 
@@ -232,6 +237,41 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leadlag(args: argparse.Namespace) -> int:
+    """Lead-lag and event study of several captures; the work is in crossbook.analytics."""
+    from crossbook.analytics import analyze, collect_series
+    from crossbook.analytics.report import print_summary, summary_dict, write_plots
+
+    console = _console(stderr=args.json)
+    with _progress(console) as progress:
+        task = progress.add_task("replaying captures", total=None)
+        try:
+            series, reports, errors = collect_series(
+                args.captures, depth_levels=args.levels,
+                on_progress=lambda n: progress.update(task, completed=n))
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]FAILED[/red] {exc}")
+            return 1
+    result = analyze(series, max_lag_ns=round(args.max_lag_ms * 1e6), grid=args.grid,
+                     source=args.source, bands=args.bands)
+    print_summary(result, console)
+    for name, r in reports:
+        if r.failed:
+            console.print(f"[yellow]note[/yellow] {name}: {r.venue} {r.symbol} ended {r.state} "
+                          f"(gaps {r.gaps}); its book samples cover only the synced stretches")
+    for e in errors:
+        console.print(f"[red]parse error[/red] {e}")
+    if args.json:
+        extra = {"captures": [str(c) for c in args.captures],
+                 "books_sync": [r.as_dict() | {"captures": n} for n, r in reports]}
+        json.dump(summary_dict(result, extra), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    if args.plot_dir:
+        for path in write_plots(result, args.plot_dir):
+            console.print(f"plot written to {path}")
+    return 1 if errors or not result.pairs else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crossbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -256,6 +296,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--levels", type=int, default=10, help="levels per side to print (default 10)")
     r.add_argument("--plot", metavar="PNG", help="draw the depth chart of the last book shown")
     r.set_defaults(func=cmd_replay)
+    ll = sub.add_parser("leadlag", help="which venue leads (Hayashi-Yoshida lead-lag) and how "
+                                        "the others react to its order-flow shocks")
+    ll.add_argument("captures", nargs="+", help="capture files, one venue or more each; files "
+                    "of one venue continue each other")
+    ll.add_argument("--json", action="store_true", help="write the full results as JSON on stdout")
+    ll.add_argument("--plot-dir", metavar="DIR", help="write mids.png, leadlag.png and "
+                    "event_study.png there")
+    ll.add_argument("--max-lag-ms", type=float, default=200.0,
+                    help="largest lag tried, both ways (default 200)")
+    ll.add_argument("--grid", type=int, default=100,
+                    help="lags on each side of 0 (default 100: a 2 ms step at 200 ms)")
+    ll.add_argument("--source", choices=("auto", "quote", "book"), default="auto",
+                    help="top of book from the venues' quote streams or from the rebuilt "
+                         "books (default auto: quotes when every venue sends them)")
+    ll.add_argument("--bands", choices=("normal", "bootstrap"), default="normal",
+                    help="event-study bands: mean ± 1.96 s.e. or a seeded bootstrap")
+    ll.add_argument("--levels", type=int, default=10, help="depth levels collected (default 10)")
+    ll.set_defaults(func=cmd_leadlag)
     return p
 
 

@@ -137,10 +137,16 @@ class BookSync:
     @property
     def needs_snapshot(self) -> bool:
         """True when the driver should fetch a REST snapshot for this book."""
-        return self.rule.snapshot_source == "rest" and self.state in (
-            SyncState.BUFFERING,
-            SyncState.RESYNCING,
-        )
+        return self.resync_request == "rest_snapshot"
+
+    @property
+    def resync_request(self) -> str | None:
+        """What the driver must do to rebuild this one book, or None when nothing:
+        "rest_snapshot" (fetch the venue's REST book) or "resubscribe" (re-subscribe
+        to this symbol's channel: stream venues send a fresh snapshot on subscribe)."""
+        if self.state not in (SyncState.BUFFERING, SyncState.RESYNCING):
+            return None
+        return "rest_snapshot" if self.rule.snapshot_source == "rest" else "resubscribe"
 
     def view(self) -> L2Book:
         """The book, only while it is in step with the venue."""

@@ -28,9 +28,11 @@ def test_stream_snapshot_then_contiguous_deltas() -> None:
     assert s.view().bbo() == ((101, 2), None)
     assert s.on_message(msg(Kind.DELTA, 11, [["99", "9"]])) == []  # a duplicate: stale, counted
     assert s.stats.stale_dropped == 1 and s.view().level(1, 99) is None
+    assert s.resync_request is None
     (gap,) = s.on_message(msg(Kind.DELTA, 13, [["102", "1"]]))
     assert (gap.new, gap.reason) == (SyncState.RESYNCING, Reason.GAP)
     assert len(s.book) == 0 and not s.synced  # the book out of step is withheld and emptied
+    assert s.resync_request == "resubscribe" and not s.needs_snapshot
 
 
 def test_heartbeats_are_judged_by_the_rule() -> None:
@@ -48,6 +50,7 @@ def test_rest_snapshot_alignment_buffers_and_replays() -> None:
     s = BookSync(INST, UpdateRangeRule())
     (ev,) = s.on_message(msg(Kind.DELTA, 105, [["100", "5"]], first=101))
     assert ev.reason is Reason.FIRST_DELTA and s.needs_snapshot
+    assert s.resync_request == "rest_snapshot"
     s.on_message(msg(Kind.DELTA, 108, [["101", "6"]], first=106))
     (ev,) = s.on_message(msg(Kind.SNAPSHOT, 103, [["99", "1"]]))
     assert ev.reason is Reason.SNAPSHOT and ev.new is SyncState.SYNCED
