@@ -124,3 +124,30 @@ def test_parse_levels_twins(benchmark, impl: str, depth_rows) -> None:  # type: 
     prices, sizes = benchmark(fn, rows, 8, 8)
     assert len(prices) == len(rows) and int(prices[0]) == int(Decimal(rows[0][0]).scaleb(8))
     benchmark.extra_info["levels"] = len(rows)
+
+
+@pytest.mark.parametrize("decoder", ["msgspec_typed", "msgspec", "orjson", "json"])
+def test_json_decoders_on_binance_frames(benchmark, decoder: str) -> None:  # type: ignore[no-untyped-def]
+    """Why msgspec: measured on the bundled Binance frames (typed structs are what the
+    Binance parser uses; msgspec also keeps JSON numbers exact via float_hook)."""
+    import json
+
+    import msgspec
+
+    frames = [ln.split(b" ", 1)[1] for ln in _lines("bundled:binance_spot_btcusdt_20240808_slice.cap.gz", False)
+              if b" GET " not in ln[:30]]
+    if decoder == "orjson":
+        orjson = pytest.importorskip("orjson", reason="orjson is not installed")
+        decode = orjson.loads
+    elif decoder == "msgspec_typed":
+        from crossbook.venues.binance import _env  # the parser's envelope decoder
+
+        decode = _env.decode
+    else:
+        decode = msgspec.json.decode if decoder == "msgspec" else json.loads
+
+    def run() -> int:
+        return sum(1 for f in frames if decode(f) is not None)
+
+    assert benchmark(run) == len(frames)
+    benchmark.extra_info["frames"] = len(frames)
