@@ -60,9 +60,12 @@ class Instrument:
     tick: int | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class BookMessage:
     """A snapshot, delta, reset or heartbeat for one book.
+
+    A value: nothing downstream changes one. (Not ``frozen``: a frozen dataclass
+    pays ``object.__setattr__`` per field, and one of these is built per frame.)
 
     ``levels`` is a LEVEL_EVENT array: action UPDATE with the new absolute size
     (0 removes the level), ready for ``L2Book.apply``. Sequence fields are the
