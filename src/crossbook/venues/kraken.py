@@ -35,7 +35,7 @@ from typing import ClassVar
 
 from crossbook import L2Book
 from crossbook._side import Side
-from crossbook.fixedpoint import format_fixed, parse_fixed
+from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
     BookMessage,
@@ -57,8 +57,13 @@ _CRC_LEVELS = 10
 _U32 = 1 << 32
 
 
-def _strip(text: str) -> str:
-    return text.replace(".", "").lstrip("0")
+def _digits(mantissa: int, exp: int) -> str:
+    """The decimal text of mantissa * 10**-exp with the point and leading zeros
+    removed, which is just the mantissa's digits (zeros appended for exp < 0):
+    no decimal text needs building at all."""
+    if mantissa == 0:
+        return ""
+    return str(mantissa) if exp >= 0 else str(mantissa) + "0" * -exp
 
 
 def kraken_checksum_text(book: L2Book) -> str:
@@ -68,11 +73,9 @@ def kraken_checksum_text(book: L2Book) -> str:
     precision (v1: the wire's fixed width; v2: the instrument's precision)."""
     bids, asks = book.depth(_CRC_LEVELS)
     pe, se = book.price_exp, book.size_exp
-    return "".join(
-        _strip(format_fixed(int(row["price"]), pe)) + _strip(format_fixed(int(row["size"]), se))
-        for side in (asks, bids)
-        for row in side
-    )
+    if pe >= 0 and se >= 0:  # every real pair: the digits are the mantissas themselves
+        return "".join(f"{p or ''}{s or ''}" for p, s, _ in asks.tolist() + bids.tolist())
+    return "".join(_digits(p, pe) + _digits(s, se) for p, s, _ in asks.tolist() + bids.tolist())
 
 
 def kraken_checksum(book: L2Book, msg: BookMessage) -> bool:
