@@ -103,9 +103,10 @@ void BookSide::refine_tick(Price price) {
 }
 
 void BookSide::set_tick(Price tick) {
-  if (tick < 1 || tick > max_tick())
-    throw InvalidInput("tick must be in [1, " + std::to_string(max_tick()) + "], got " +
-                       std::to_string(tick));
+  if (tick < 1) throw InvalidInput("tick must be >= 1, got " + std::to_string(tick));
+  // A hint too coarse for this window width (it shrinks as the window widens) is
+  // dropped: the grid only ever matters for speed.
+  if (tick > max_tick()) return;
   Price g = tick;
   for_each([&](const Level& l) {
     g = std::gcd(g, l.price);
@@ -129,7 +130,31 @@ void BookSide::set_tick(Price tick) {
   for (const Level& l : all) set(l.price, l.size, l.count);
 }
 
+bool BookSide::note_far(Price q) {
+  constexpr std::uint32_t kGrowth = 4, kCheckEvery = 4096;
+  const Price bq = best_ / tick_;
+  const Price dist = q > bq ? q - bq : bq - q;
+  if (width_ < kMaxWidth && dist < static_cast<Price>(width_) * kGrowth) ++far_near_;
+  if (ops_ < kCheckEvery) return false;
+  const bool grew = far_near_ * 4 > ops_ && grow();
+  ops_ = far_near_ = 0;
+  return grew;
+}
+
+bool BookSide::grow() {
+  const std::uint32_t wider = width_ * 4;
+  if (wider > kMaxWidth || tick_ > kMaxTick / static_cast<Price>(wider)) return false;
+  width_ = wider;
+  spare_slots_.assign(width_, Slot{});
+  spare_bits_.assign(width_ / 64, 0);
+  recentre(best_, tick_);  // moves every level from the old window into the wider one
+  spare_slots_.assign(width_, Slot{});
+  spare_bits_.assign(width_ / 64, 0);
+  return true;
+}
+
 bool BookSide::set(Price price, Qty size, std::int32_t count) {
+  ++ops_;
   Price q = price;
   if (tick_ != 1) {
     q = price / tick_;
@@ -160,6 +185,8 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
     if (price == best_) recompute_best();
     return true;
   }
+  // A wider window may now hold this price: place it again from the top.
+  if (has_best_ && note_far(q)) return set(price, size, count);
   if (size > 0) {
     far_.set(price, size, count);
     // Far levels are worse than the touch unless this one becomes the touch.

@@ -70,3 +70,39 @@ TEST(L2Truncate, RandomizedAgainstStdMap) {
 }
 
 }  // namespace
+
+namespace {
+
+// Deep churn (most updates far from the touch but within reach of a wider window)
+// widens the ladder; every level survives the move and the book stays exact.
+TEST(L2Grow, DeepChurnWidensTheWindowAndKeepsEveryLevel) {
+  using namespace crossbook;
+  std::mt19937_64 rng(7);
+  L2Book b;
+  std::map<Price, Qty, std::greater<>> bids;
+  const Price touch = 10'000'000;
+  b.update(Side::Bid, touch, 1);
+  bids[touch] = 1;
+  for (int step = 0; step < 40'000; ++step) {
+    const Price p = touch - 1 - static_cast<Price>(rng() % 12'000);  // mostly beyond 3,072 ticks
+    const Qty q = static_cast<Qty>(rng() % 3);
+    b.update(Side::Bid, p, q);
+    if (q) bids[p] = q; else bids.erase(p);
+  }
+  EXPECT_GT(b.side(Side::Bid).width(), BookSide::kDefaultWidth);
+  EXPECT_LE(b.side(Side::Bid).width(), BookSide::kMaxWidth);
+  std::vector<Price> want;
+  for (const auto& kv : bids) want.push_back(kv.first);
+  EXPECT_EQ(prices(b.side(Side::Bid)), want);
+  b.check_invariants();
+}
+
+TEST(L2Grow, QuietBookKeepsTheDefaultWindow) {
+  using namespace crossbook;
+  L2Book b;
+  for (int k = 0; k < 50'000; ++k) b.update(Side::Ask, 1000 + k % 100, 1 + k % 7);
+  EXPECT_EQ(b.side(Side::Ask).width(), BookSide::kDefaultWidth);
+  b.check_invariants();
+}
+
+}  // namespace

@@ -120,6 +120,19 @@ class L2BookMachine(RuleBasedStateMachine):
         self.ref.levels = {Side.BID: {p: (s, 0) for p, s in bids},
                            Side.ASK: {p: (s, 0) for p, s in asks}}
 
+    @rule(side=sides, seed=st.integers(0, 2**32 - 1))
+    def deep_churn(self, side: Side, seed: int) -> None:
+        """Thousands of updates near, but mostly beyond, the default ladder window:
+        enough for the book to widen its window mid-stream (as Binance's diff stream does)."""
+        rng = np.random.default_rng(seed)
+        touch = max(5 * WINDOW, min(self.anchor, INT64_MAX - 5 * WINDOW))
+        sign = -1 if side == Side.BID else 1
+        prices = touch + sign * rng.integers(0, 3 * WINDOW, 4500)
+        sizes = rng.integers(0, 3, 4500)
+        for p, q in zip(prices.tolist(), sizes.tolist()):
+            self.book.update(side, p, q)
+            self.ref.update(side, p, q)
+
     @rule(n=st.integers(0, 40))
     def truncate(self, n: int) -> None:
         assert self.book.truncate(n) == self.ref.truncate(n)

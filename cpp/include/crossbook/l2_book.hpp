@@ -38,9 +38,14 @@ struct FillEstimate {
 ///
 /// The tick is a hint (venues pad decimals, so one tick may be 10^6 mantissa
 /// units): a price off the grid refines the tick to the gcd, at most ~60 times.
+///
+/// The window widens (4x, up to kMaxWidth) when a quarter of recent updates land
+/// near the touch but outside it: feeds that churn deep levels (Binance's diff
+/// stream) get an O(1) path there too, while quiet books stay small.
 class BookSide {
  public:
   static constexpr std::uint32_t kDefaultWidth = 4096;
+  static constexpr std::uint32_t kMaxWidth = 65536;
 
   explicit BookSide(bool is_bid, std::uint32_t width = kDefaultWidth, Price tick = 1);
 
@@ -53,10 +58,12 @@ class BookSide {
   /// O(n) to find the cut plus O(1)/O(log n) per removed level.
   std::size_t truncate(std::size_t n);
   /// Takes `tick` as the new grid hint (refined to the gcd with every price
-  /// present). Precondition: 1 <= tick <= max_tick(). O(levels).
+  /// present); a hint above max_tick() is ignored. Throws InvalidInput for
+  /// tick < 1. O(levels).
   void set_tick(Price tick);
   Price tick() const { return tick_; }
   Price max_tick() const { return kMaxTick / static_cast<Price>(width_); }
+  std::uint32_t width() const { return width_; }
 
   bool empty() const { return !has_best_; }
   std::size_t size() const { return live_ + far_.size(); }
@@ -102,6 +109,10 @@ class BookSide {
   /// `new_tick` (which must divide the current tick).
   void recentre(Price best, Price new_tick);
   void refine_tick(Price price);
+  /// Counts an update that missed the window; widens the window (and returns
+  /// true) when such misses near the touch are a large share of recent updates.
+  bool note_far(Price q);
+  bool grow();
 
   bool is_bid_;
   std::uint32_t width_;
@@ -113,7 +124,9 @@ class BookSide {
   FarLevels far_;
   bool has_best_ = false;
   Price best_ = 0;
-  std::uint32_t best_i_ = 0;  // slot of best_, kept so that reading the touch needs no division
+  std::uint32_t best_i_ = 0;
+  std::uint32_t ops_ = 0;       // updates since the last growth check
+  std::uint32_t far_near_ = 0;  // of which missed the window within reach of a wider one  // slot of best_, kept so that reading the touch needs no division
   // Scratch for recentre(), kept so that re-centring does not allocate.
   std::vector<Slot> spare_slots_;
   std::vector<std::uint64_t> spare_bits_;
@@ -143,7 +156,7 @@ class L2Book {
   void clear();
   /// Keeps the best `n` levels of each side (venues with a depth window).
   std::size_t truncate(std::size_t n) { return bids_.truncate(n) + asks_.truncate(n); }
-  /// New grid hint for both sides; throws InvalidInput outside [1, max].
+  /// New grid hint for both sides (see BookSide::set_tick).
   void set_tick(Price tick);
   /// The grid both sides currently use (the hint, refined by the data).
   Price tick() const { return std::gcd(bids_.tick(), asks_.tick()); }
