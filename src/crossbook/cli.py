@@ -1,4 +1,4 @@
-"""The `crossbook` command: demo, verify, replay, leadlag."""
+"""The `crossbook` command: demo, verify, replay, leadlag, scan."""
 
 from __future__ import annotations
 
@@ -243,6 +243,9 @@ def cmd_leadlag(args: argparse.Namespace) -> int:
     from crossbook.analytics.report import print_summary, summary_dict, write_plots
 
     console = _console(stderr=args.json)
+    if args.grid < 1 or args.max_lag_ms <= 0 or args.levels < 1:
+        console.print("[red]--grid and --levels must be >= 1 and --max-lag-ms > 0[/red]")
+        return 2
     with _progress(console) as progress:
         task = progress.add_task("replaying captures", total=None)
         try:
@@ -256,7 +259,11 @@ def cmd_leadlag(args: argparse.Namespace) -> int:
                      source=args.source, bands=args.bands)
     print_summary(result, console)
     for name, r in reports:
-        if r.failed:
+        if r.failed and r.snapshots == 0:
+            console.print(f"[yellow]note[/yellow] {name}: {r.venue} {r.symbol} never synced (no "
+                          "snapshot; a file that continues another needs that one too): no book "
+                          "samples, so no depth in the event study")
+        elif r.failed:
             console.print(f"[yellow]note[/yellow] {name}: {r.venue} {r.symbol} ended {r.state} "
                           f"(gaps {r.gaps}); its book samples cover only the synced stretches")
     for e in errors:
@@ -264,12 +271,60 @@ def cmd_leadlag(args: argparse.Namespace) -> int:
     if args.json:
         extra = {"captures": [str(c) for c in args.captures],
                  "books_sync": [r.as_dict() | {"captures": n} for n, r in reports]}
-        json.dump(summary_dict(result, extra), sys.stdout, indent=1)
+        json.dump(summary_dict(result, extra), sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     if args.plot_dir:
-        for path in write_plots(result, args.plot_dir):
-            console.print(f"plot written to {path}")
+        try:
+            for path in write_plots(result, args.plot_dir):
+                console.print(f"plot written to {path}")
+        except (RuntimeError, OSError, ValueError) as exc:
+            console.print(f"[red]no plots[/red]: {exc}")
+            return 1
     return 1 if errors or not result.pairs else 0
+
+
+def _max_age(text: str) -> float | None:
+    if text.lower() in ("none", "off", "inf"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of ms: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--max-age-ms must be >= 0, got {text}")
+    return v
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """Cross-venue opportunities and basis of several captures; the work is in crossbook.arb."""
+    from crossbook.arb.fees import parse_fee_overrides
+    from crossbook.arb.report import plot_scan, print_summary, summary_dict
+    from crossbook.arb.session import ScanSettings, run_scan
+
+    console = _console(stderr=args.json)
+    try:
+        settings = ScanSettings(costs=parse_fee_overrides(args.fees), max_age_ms=args.max_age_ms,
+                                basis_size=args.size, max_size=args.max_size)
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]FAILED[/red] {exc}")
+        return 2
+    with _progress(console) as progress:
+        task = progress.add_task("scanning captures", total=None)
+        try:
+            run = run_scan(args.captures, settings, venue=args.venue,
+                           on_progress=lambda n: progress.update(task, completed=n))
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]FAILED[/red] {exc}")
+            return 1
+    print_summary(run, console, args.min_edge_bps)
+    for e in run.errors:
+        console.print(f"[red]parse error[/red] {e}")
+    if args.json:
+        json.dump(summary_dict(run, args.min_edge_bps), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    if args.plot:
+        console.print(f"plot written to {plot_scan(run, args.plot)}")
+    return 1 if run.errors or not run.listings else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,6 +369,27 @@ def build_parser() -> argparse.ArgumentParser:
                     help="event-study bands: mean ± 1.96 s.e. or a seeded bootstrap")
     ll.add_argument("--levels", type=int, default=10, help="depth levels collected (default 10)")
     ll.set_defaults(func=cmd_leadlag)
+    sc = sub.add_parser("scan", help="cross-venue opportunities after fees, with their "
+                                     "lifetimes, and the spot/derivative basis")
+    sc.add_argument("captures", nargs="+", help="capture files of one or more venues; files "
+                    "of one venue continue each other")
+    sc.add_argument("--venue", help="venue of every capture (default: recognised per file)")
+    sc.add_argument("--fees", action="append", metavar="VENUE=TAKER[/MAKER][@MS],...",
+                    help="fees in bps and latency in ms per venue, overriding the defaults "
+                         "(crossbook.arb.fees.DEFAULT_COSTS); repeatable")
+    sc.add_argument("--min-edge-bps", type=float, default=0.0,
+                    help="report only opportunities whose peak edge after fees reached this")
+    sc.add_argument("--max-age-ms", type=_max_age, default=1000.0,
+                    help="a book with no message for this long is stale; 'none' never "
+                         "(default 1000)")
+    sc.add_argument("--size", default="1", help="base-asset size for the executable basis, "
+                    "decimal (default 1)")
+    sc.add_argument("--max-size", help="cap on every opportunity's size, base-asset decimal")
+    sc.add_argument("--json", action="store_true",
+                    help="write the summary and every opportunity event as JSON on stdout")
+    sc.add_argument("--plot", metavar="PNG", help="draw the mids with opportunities marked "
+                    "and the basis over time")
+    sc.set_defaults(func=cmd_scan)
     return p
 
 
