@@ -41,7 +41,10 @@ class Analysis:
 
     @property
     def leader(self) -> str | None:
-        return self.ranking[0][0] if self.ranking else None
+        """The book that leads the others, or None when no pair says so clearly."""
+        if not self.ranking or self.ranking[0][1] <= 0:
+            return None
+        return self.ranking[0][0]
 
     def as_dict(self) -> dict[str, Any]:
         books = {}
@@ -94,11 +97,13 @@ def _with_blocks(p: LeadLag, x: Any, y: Any, lags: Any, blocks: int) -> LeadLag:
 
 def rank_leaders(names: list[str], pairs: list[LeadLag]) -> list[tuple[str, float]]:
     """Books by how much they lead: each pair adds log(LLR) to X and takes it from Y
-    (clipped to +-5), so the book leading most of the others comes first."""
+    (clipped to +-5), so the book leading most of the others comes first. Only clear
+    pairs count: a weak or unstable one (see is_weak) is no evidence of who leads, and
+    on a short sample it would otherwise decide the headline."""
     score = dict.fromkeys(names, 0.0)
     for p in pairs:
         llr = p.llr
-        if math.isnan(llr):
+        if math.isnan(llr) or is_weak(p):
             continue
         s = 5.0 if llr == math.inf else -5.0 if llr <= 0 else max(-5.0, min(5.0, math.log(llr)))
         score[p.x] += s
