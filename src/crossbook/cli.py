@@ -304,7 +304,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     console = _console(stderr=args.json)
     try:
         settings = ScanSettings(costs=parse_fee_overrides(args.fees), max_age_ms=args.max_age_ms,
-                                basis_size=args.size, max_size=args.max_size)
+                                basis_size=args.size, max_size=args.max_size, core=args.core)
     except (KeyError, ValueError) as exc:
         console.print(f"[red]FAILED[/red] {exc}")
         return 2
@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write the summary and every opportunity event as JSON on stdout")
     sc.add_argument("--plot", metavar="PNG", help="draw the mids with opportunities marked "
                     "and the basis over time")
+    sc.add_argument("--core", choices=("python", "compiled", "auto"), default="python",
+                    help="scanner core: the Python twin (default) or the C++ ArbScanner; "
+                         "the same events either way")
     sc.set_defaults(func=cmd_scan)
     return p
 
