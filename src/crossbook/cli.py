@@ -6,24 +6,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crossbook import L2Book, Side, format_fixed
+from crossbook import L2Book, format_fixed
 from crossbook.io.capture import CaptureFormatError
 from crossbook.replay import BookReport, Replay, open_capture
 
 __all__ = ["main"]
 
-DEMO_FILES = (
-    "binance_spot_btcusdt_20240808_slice.cap.gz",
-    "binance_usdm_btcusdt_20240808_slice.cap.gz",
-    "binance_coinm_btcusd_perp_20240808_slice.cap.gz",
-)
 
 
 def _progress(console: Console) -> Progress:
@@ -146,26 +140,10 @@ def _mid_text(book: L2Book) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    console = _console()
-    data = resources.files("crossbook") / "data"
-    rows: list[tuple[str, BookReport]] = []
-    failed = False
-    for name in DEMO_FILES:
-        with resources.as_file(data / name) as path:
-            replay, reports = replay_file(path, None, console)
-        for r in reports:
-            rows.append((name, r))
-            failed |= r.failed
-            sync = replay.syncs[r.symbol]
-            if sync.synced:
-                book = sync.view()
-                console.print(_depth_table(
-                    f"{r.venue} {r.symbol}: {len(book.levels(Side.BID)):,} bids / "
-                    f"{len(book.levels(Side.ASK)):,} asks, mid {_mid_text(book)}",
-                    book, args.levels))
-    console.print(_report_table(rows))
-    console.print("Data: first 90 s of Binance BTC captures, 2024-08-08 (see crossbook/data/README.md).")
-    return 1 if failed else 0
+    from crossbook.demo import run_demo
+
+    plot_dir = None if args.no_plots else Path(args.plot_dir)
+    return run_demo(_console(), levels=args.levels, plot_dir=plot_dir)
 
 
 def _parse_time(text: str) -> int:
@@ -330,8 +308,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crossbook", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="build books from the bundled Binance captures and print them")
+    d = sub.add_parser("demo", help="the main job on the bundled Binance BTC captures: books, "
+                       "basis and opportunities after fees, lead-lag")
     d.add_argument("--levels", type=int, default=10, help="depth levels to print (default 10)")
+    d.add_argument("--plot-dir", default="crossbook-demo", help="where to write the plots "
+                   "(default ./crossbook-demo)")
+    d.add_argument("--no-plots", action="store_true", help="print only, write no files")
     d.set_defaults(func=cmd_demo)
     v = sub.add_parser("verify", help="replay captures through parsing and sync and check them")
     v.add_argument("captures", nargs="+", help="capture files (gzip text)")

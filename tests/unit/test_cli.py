@@ -12,13 +12,18 @@ from crossbook.cli import main
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "crossbook" / "data"
 
 
-def test_demo_builds_every_bundled_book(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--levels", "3"]) == 0
+def test_demo_runs_the_main_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--levels", "3", "--plot-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
+    flat = " ".join(out.split())
     for book in ("binance BTCUSDT", "binance_usdm BTCUSDT", "binance_coinm BTCUSD_PERP"):
         assert book in out
     assert out.count("synced") >= 3
     assert "61809.64000000" in out  # the spot best bid at the end of the slice
+    assert "0 opportunities after fees" in flat  # the basis never pays the taker fees
+    assert "binance_usdm BTCUSDT leads binance BTCUSDT by 12 ms" in flat
+    for name in ("scan.png", "mids.png", "leadlag.png", "event_study.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
 
 
 def test_verify_json_reports_integer_counts(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_exactly_two_setup_commands_and_ci_runs_the_second() -> None:
     commands = re.findall(r"```bash\n(.*?)\n```", README.read_text(), flags=re.S)
     assert commands[:2] == [
-        "python -m pip install . && crossbook demo",
+        'python -m pip install ".[plot]" && crossbook demo',
         'python -m pip install ".[test]" && python -m pytest',
     ]
     ci = (ROOT / ".ci" / "run").read_text()
