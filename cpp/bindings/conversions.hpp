@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "crossbook/order_book.hpp"
+#include "crossbook/order_types.hpp"
 #include "crossbook/types.hpp"
 
 namespace crossbook::bindings {
@@ -38,6 +40,10 @@ py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const ch
 
 /// Python int from a 128-bit integer (no float detour, no overflow).
 py::int_ int128_to_py(Int128 v);
+
+/// A Python int as a 128-bit integer; TypeError for a non-int, ValueError
+/// (naming `name` and the value) when it does not fit.
+Int128 int128_from_py(const py::handle& obj, const char* name);
 
 /// Side from a Python int (Side members are ints); ValueError otherwise.
 Side side_from_int(int side);

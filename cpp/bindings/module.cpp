@@ -6,6 +6,10 @@
 
 namespace crossbook::bindings {
 void register_l2_book(py::module_& m);
+void register_order_book(py::module_& m);
+void register_matching_engine(py::module_& m);
+void register_l3_enums(py::module_& m);
+void register_arb(py::module_& m);
 }  // namespace crossbook::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -16,4 +20,8 @@ PYBIND11_MODULE(_core, m) {
   pybind11::register_exception<crossbook::InvariantViolation>(m, "InvariantViolation",
                                                               PyExc_AssertionError);
   cb::register_l2_book(m);
+  cb::register_order_book(m);  // after InvalidInputError: its FeedError translator uses it
+  cb::register_matching_engine(m);
+  cb::register_l3_enums(m);
+  cb::register_arb(m);
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "checked_caster.hpp"
 #include "crossbook/l2_book.hpp"
 
 namespace crossbook::bindings {
@@ -13,6 +14,7 @@ namespace crossbook::bindings {
 namespace py = pybind11;
 
 struct PyL2Book : L2Book {
+  static constexpr const char* kName = "L2Book";
   using L2Book::L2Book;
   PyL2Book(const PyL2Book& other) : L2Book(other) {}
 
@@ -45,3 +47,9 @@ struct PyL2Book : L2Book {
 void install_l2_fast_paths(py::class_<PyL2Book>& cls);
 
 }  // namespace crossbook::bindings
+
+namespace pybind11::detail {
+template <>
+class type_caster<crossbook::bindings::PyL2Book>
+    : public crossbook::bindings::checked_caster<crossbook::bindings::PyL2Book> {};
+}  // namespace pybind11::detail

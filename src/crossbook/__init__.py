@@ -19,6 +19,9 @@ except ImportError as exc:  # pragma: no cover - only when the package was not b
 from crossbook import dtypes
 from crossbook._side import Side
 from crossbook.fixedpoint import format_fixed, parse_fixed
+from crossbook.matching_engine import MatchingEngine
+from crossbook.order_book import OrderBook, OrderBookView, OrderInfo
+from crossbook.order_types import OrderAction, OrderType, RejectReason, StpMode, TimeInForce
 
 InvalidInputError = _core.InvalidInputError
 InvariantViolation = _core.InvariantViolation
@@ -53,6 +56,15 @@ class L2Book(_core.L2Book):
 
 __all__ = [
     "L2Book",
+    "OrderBook",
+    "OrderBookView",
+    "OrderInfo",
+    "MatchingEngine",
+    "OrderAction",
+    "OrderType",
+    "TimeInForce",
+    "StpMode",
+    "RejectReason",
     "Side",
     "FillEstimate",
     "InvalidInputError",

@@ -371,9 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write the summary and every opportunity event as JSON on stdout")
     sc.add_argument("--plot", metavar="PNG", help="draw the mids with opportunities marked "
                     "and the basis over time")
-    sc.add_argument("--core", choices=("python", "compiled", "auto"), default="python",
-                    help="scanner core: the Python twin (default) or the C++ ArbScanner; "
-                         "the same events either way")
+    sc.add_argument("--core", choices=("python", "compiled", "auto"), default="auto",
+                    help="scanner core: the C++ ArbScanner (auto, when built) or its Python "
+                         "twin; the same events either way")
     sc.set_defaults(func=cmd_scan)
     return p
 

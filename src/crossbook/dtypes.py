@@ -12,11 +12,12 @@ import numpy as np
 
 __all__ = [
     "LEVEL_EVENT", "DEPTH", "BBO", "ADD", "UPDATE", "DELETE", "CLEAR", "F_LAST", "F_SNAPSHOT",
-    "ORDER_EVENT", "ORDER_REQUEST", "FILL", "REJECT",
+    "ORDER_EVENT", "ORDER_REQUEST", "FILL", "REJECT", "RESTING_ORDER",
     "ORDER_ADD", "ORDER_MODIFY", "ORDER_CANCEL", "ORDER_CLEAR", "ORDER_EXECUTE",
     "LIMIT", "MARKET", "CANCEL", "MODIFY", "GTC", "IOC", "FOK",
     "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
     "STP_DECREMENT", "POST_ONLY",
+    "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
 ]  # fmt: skip
 
 #: One change to a price level (L2). ``count`` is the number of orders at the
@@ -109,6 +110,11 @@ REJECT = np.dtype(
     align=True,
 )
 
+#: One resting order as OrderBook.orders(side) lists them, in priority order.
+RESTING_ORDER = np.dtype(
+    [("order_id", "<u8"), ("price", "<i8"), ("size", "<i8"), ("owner", "<u8")], align=True
+)
+
 # OrderEvent actions (the first four share their numbers with the L2 actions).
 ORDER_ADD, ORDER_MODIFY, ORDER_CANCEL, ORDER_CLEAR, ORDER_EXECUTE = 1, 2, 3, 4, 5
 # OrderRequest types, times in force, self-trade prevention modes, flags.
@@ -116,3 +122,56 @@ LIMIT, MARKET, CANCEL, MODIFY = 1, 2, 3, 4
 GTC, IOC, FOK = 1, 2, 3
 STP_DEFAULT, STP_NONE, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_CANCEL_BOTH, STP_DECREMENT = range(6)
 POST_ONLY = 1 << 0
+
+
+# -- arbitrage scanner: mirrors cpp/include/crossbook/arb.hpp ------------------------
+
+#: One input of ArbScanner.process: a LEVEL_EVENT (same first 40 bytes) plus the index
+#: of its book. ``action`` may also be SCAN_SYNCED, SCAN_UNSYNCED or SCAN_HEARTBEAT.
+SCAN_EVENT = np.dtype(
+    [
+        ("ts_exchange_ns", "<i8"),
+        ("ts_recv_ns", "<i8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("count", "<i4"),
+        ("side", "u1"),
+        ("action", "u1"),
+        ("flags", "<u2"),
+        ("book", "<u4"),
+        ("reserved", "<u4"),
+    ],
+    align=True,
+)
+
+#: One change of an opportunity on an ordered (buy_book, sell_book) pair. 128-bit
+#: values are split: value = hi * 2**64 + lo. pnl = pnl_num / 10**6 (fees are in
+#: hundredths of a basis point), in units of 10**-(price_exp + size_exp).
+OPPORTUNITY_EVENT = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("open_ts_ns", "<i8"),
+        ("duration_ns", "<i8"),
+        ("size", "<i8"),
+        ("buy_price", "<i8"),
+        ("sell_price", "<i8"),
+        ("peak_size", "<i8"),
+        ("edge_bps", "<f8"),
+        ("peak_edge_bps", "<f8"),
+        ("pnl_num_lo", "<u8"),
+        ("pnl_num_hi", "<i8"),
+        ("buy_notional_lo", "<u8"),
+        ("buy_notional_hi", "<i8"),
+        ("sell_notional_lo", "<u8"),
+        ("sell_notional_hi", "<i8"),
+        ("buy_book", "<u4"),
+        ("sell_book", "<u4"),
+        ("kind", "u1"),
+        ("reason", "u1"),
+        ("reserved0", "<u2"),
+        ("reserved1", "<u4"),
+    ],
+    align=True,
+)
+
+SCAN_SYNCED, SCAN_UNSYNCED, SCAN_HEARTBEAT = 16, 17, 18

@@ -33,6 +33,36 @@ def test_core_refuses_a_lookalike_dtype() -> None:
         L2Book().depth_into(np.zeros(1, lookalike), np.zeros(1, lookalike))
 
 
+def test_l3_dtypes_are_the_cores() -> None:
+    """Arrays the core makes carry the Python dtypes, and it takes the Python ones."""
+    e = crossbook.MatchingEngine(track_levels=True)
+    e.submit(1, 1, Side.ASK, 10, 1)
+    e.submit(2, 2, Side.BID, 10, 2, tif=crossbook.TimeInForce.IOC)
+    assert e.take_fills().dtype == dtypes.FILL
+    assert e.take_rejects().dtype == dtypes.REJECT
+    assert e.level_events().dtype == dtypes.LEVEL_EVENT
+    assert e.book.orders(Side.BID).dtype == dtypes.RESTING_ORDER
+    fills, rejects = e.submit_batch(np.zeros(1, dtype=dtypes.ORDER_REQUEST))
+    assert (fills.dtype, rejects.dtype) == (dtypes.FILL, dtypes.REJECT)
+    crossbook.OrderBook(on_anomaly="count").apply(np.zeros(1, dtype=dtypes.ORDER_EVENT))
+    sizes = {dtypes.ORDER_EVENT: 48, dtypes.ORDER_REQUEST: 48, dtypes.FILL: 48, dtypes.REJECT: 32,
+             dtypes.RESTING_ORDER: 32}
+    assert all(dt.itemsize == n for dt, n in sizes.items())
+
+
+def test_l3_enums_match_the_core() -> None:
+    core = crossbook._core._L3_ENUMS
+    for enum_type in (crossbook.RejectReason, crossbook.OrderType, crossbook.TimeInForce,
+                      crossbook.StpMode, crossbook.OrderAction):
+        assert {m.name: m.value for m in enum_type} == core[enum_type.__name__], enum_type
+    assert (dtypes.ORDER_ADD, dtypes.ORDER_MODIFY, dtypes.ORDER_CANCEL, dtypes.ORDER_CLEAR,
+            dtypes.ORDER_EXECUTE) == tuple(crossbook.OrderAction)
+    assert (dtypes.LIMIT, dtypes.MARKET, dtypes.CANCEL, dtypes.MODIFY) == tuple(crossbook.OrderType)
+    assert (dtypes.GTC, dtypes.IOC, dtypes.FOK) == tuple(crossbook.TimeInForce)
+    assert tuple(range(6)) == tuple(crossbook.StpMode)
+    assert len(core["Anomaly"]) == 9
+
+
 def test_side_values_match_the_core() -> None:
     b = L2Book()
     b.update(Side.BID, 10, 1)

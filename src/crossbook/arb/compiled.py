@@ -27,24 +27,9 @@ from crossbook.arb.scanner import CloseReason, EventKind, OpportunityEvent
 __all__ = ["OPPORTUNITY_EVENT", "SCAN_EVENT", "CompiledScanCore", "available"]
 
 #: ScanEvent (48 bytes): a LEVEL_EVENT plus the index of its book.
-SCAN_EVENT = np.dtype([
-    ("ts_exchange_ns", "<i8"), ("ts_recv_ns", "<i8"), ("price", "<i8"), ("size", "<i8"),
-    ("count", "<i4"), ("side", "u1"), ("action", "u1"), ("flags", "<u2"), ("book", "<u4"),
-    ("reserved", "<u4"),
-], align=True)
-
-#: OpportunityEvent (136 bytes); 128-bit values split in a signed high and unsigned low word.
-OPPORTUNITY_EVENT = np.dtype([
-    ("ts_ns", "<i8"), ("open_ts_ns", "<i8"), ("duration_ns", "<i8"), ("size", "<i8"),
-    ("buy_price", "<i8"), ("sell_price", "<i8"), ("peak_size", "<i8"), ("edge_bps", "<f8"),
-    ("peak_edge_bps", "<f8"), ("pnl_num_lo", "<u8"), ("pnl_num_hi", "<i8"),
-    ("buy_notional_lo", "<u8"), ("buy_notional_hi", "<i8"), ("sell_notional_lo", "<u8"),
-    ("sell_notional_hi", "<i8"), ("buy_book", "<u4"), ("sell_book", "<u4"), ("kind", "u1"),
-    ("reason", "u1"), ("reserved0", "<u2"), ("reserved1", "<u4"),
-], align=True)
-
-# ScanAction: events that carry no level.
-_SYNCED, _UNSYNCED, _HEARTBEAT = 16, 17, 18
+SCAN_EVENT = dtypes.SCAN_EVENT
+OPPORTUNITY_EVENT = dtypes.OPPORTUNITY_EVENT
+_SYNCED, _UNSYNCED, _HEARTBEAT = dtypes.SCAN_SYNCED, dtypes.SCAN_UNSYNCED, dtypes.SCAN_HEARTBEAT
 
 
 def available() -> bool:
@@ -89,7 +74,7 @@ class CompiledScanCore:
 
     def _core(self) -> Any:
         if self._scanner is None:
-            self._scanner = _core.ArbScanner(  # type: ignore[attr-defined]
+            self._scanner = _core.ArbScanner(
                 self.price_exp, self.size_exp, self._fees, self._ticks, self.max_age_ns,
                 self.max_size, "message_end")
         return self._scanner
@@ -104,6 +89,7 @@ class CompiledScanCore:
         return self._fees[i]
 
     def book(self, i: int) -> L2Book:
+        # A no-copy read-only view with the reading half of L2Book's interface.
         return self._core().book(i)  # type: ignore[no-any-return]
 
     def usable(self, i: int) -> bool:

@@ -53,10 +53,9 @@ class ScanSettings:
     max_size: str | None = None  # base units; caps every opportunity
     listings: Mapping[tuple[str, str], Listing] = field(default_factory=dict)  # declared ones
     #: "python" (crossbook.arb.scanner.ScanCore), "compiled" (the C++ ArbScanner), or
-    #: "auto": compiled when crossbook._core has it. Both give the same events. Python is
-    #: the default here because a scan reads every book after every message (mids,
-    #: basis, closest approach) and the compiled scanner hands out copies of its books.
-    core: str = "python"
+    #: "auto": the C++ ArbScanner when crossbook._core has it, else the Python twin.
+    #: Both give the same events (tests/arb/test_compiled.py compares them).
+    core: str = "auto"
 
 
 @dataclass(slots=True)
