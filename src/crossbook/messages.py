@@ -17,7 +17,7 @@ import numpy.typing as npt
 from crossbook import dtypes
 from crossbook._fixedpoint import level_events
 from crossbook._side import Side
-from crossbook.fixedpoint import parse_levels_py
+from crossbook.fixedpoint import parse_fixed_py
 
 __all__ = [
     "Kind",
@@ -159,15 +159,22 @@ def level_events_py(
     benchmark baseline. Raises ValueError naming any value that does not fit
     the exponents, or a negative one.
     """
-    bp, bs = parse_levels_py(bids, price_exp, size_exp)
-    ap, as_ = parse_levels_py(asks, price_exp, size_exp)
-    for prices, sizes, rows in ((bp, bs, bids), (ap, as_, asks)):
-        bad = np.flatnonzero((prices < 0) | (sizes < 0))
-        if len(bad):
-            row = rows[int(bad[0])]
-            if prices[bad[0]] < 0:
+    # Row by row, as the Cython version does, so that both report the same first error.
+    parsed = []
+    for rows in (bids, asks):
+        prices, sizes = [], []
+        for i, row in enumerate(rows):
+            if len(row) < 2:
+                raise ValueError(f"level row {i} needs a price and a size, got {row!r}")
+            price, size = parse_fixed_py(row[0], price_exp), parse_fixed_py(row[1], size_exp)
+            if price < 0:
                 raise ValueError(f"negative price {row[0]!r}")
-            raise ValueError(f"negative size {row[1]!r} at price {row[0]!r}")
+            if size < 0:
+                raise ValueError(f"negative size {row[1]!r} at price {row[0]!r}")
+            prices.append(price)
+            sizes.append(size)
+        parsed.append((np.array(prices, dtype=np.int64), np.array(sizes, dtype=np.int64)))
+    (bp, bs), (ap, as_) = parsed
     nb = len(bp)
     out = np.empty(nb + len(ap), dtype=dtypes.LEVEL_EVENT)
     out["ts_exchange_ns"] = ts_exchange_ns

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crossbook import dtypes
@@ -27,6 +27,7 @@ def outcome(fn, *args, **kw):  # type: ignore[no-untyped-def]
 
 @given(bids=rows, asks=rows, pexp=st.integers(0, 10), sexp=st.integers(0, 10),
        snapshot=st.booleans(), ts=st.integers(0, 2**62))
+@example(bids=[], asks=[["0", "-1"], ["10000000000", "0"]], pexp=9, sexp=0, snapshot=False, ts=0)
 def test_twins_agree(bids, asks, pexp, sexp, snapshot, ts) -> None:  # type: ignore[no-untyped-def]
     fast = outcome(level_events, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
     slow = outcome(level_events_py, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
