@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "crossbook/bitmap.hpp"
+
 namespace crossbook::detail {
 
 namespace {
@@ -41,24 +43,8 @@ void LevelIndex::insert_far(Price price, std::uint32_t level) {
 void LevelIndex::erase_far(Price price) { far_.erase(price); }
 
 std::int64_t LevelIndex::next_worse(std::int64_t from) const {
-  if (is_bid_) {  // worse = lower index
-    std::int64_t w = from >> 6;
-    std::uint64_t m = bits_[static_cast<std::size_t>(w)] & ((std::uint64_t{1} << (from & 63)) - 1);
-    while (true) {
-      if (m) return (w << 6) + 63 - __builtin_clzll(m);
-      if (--w < 0) return -1;
-      m = bits_[static_cast<std::size_t>(w)];
-    }
-  }
-  std::int64_t w = from >> 6;
-  const auto nw = static_cast<std::int64_t>(bits_.size());
-  // 2 << 63 wraps to 0 for an unsigned shift, which keeps no bit of the word: as wanted.
-  std::uint64_t m = bits_[static_cast<std::size_t>(w)] & ~((std::uint64_t{2} << (from & 63)) - 1);
-  while (true) {
-    if (m) return (w << 6) + __builtin_ctzll(m);
-    if (++w >= nw) return -1;
-    m = bits_[static_cast<std::size_t>(w)];
-  }
+  // Worse is a lower slot for bids, a higher one for asks.
+  return is_bid_ ? bitmap_prev(bits_, from) : bitmap_next(bits_, from);
 }
 
 void LevelIndex::recompute_best() {
