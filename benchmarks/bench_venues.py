@@ -121,7 +121,7 @@ def test_parse_levels_twins(benchmark, impl: str, depth_rows) -> None:  # type: 
     fn = parse_levels if impl == "cython" else parse_levels_py
     rows = [r for b, a in depth_rows for r in (*b, *a)]
 
-    prices, sizes = benchmark(fn, rows, 8, 8)
+    prices, _sizes = benchmark(fn, rows, 8, 8)
     assert len(prices) == len(rows) and int(prices[0]) == int(Decimal(rows[0][0]).scaleb(8))
     benchmark.extra_info["levels"] = len(rows)
 

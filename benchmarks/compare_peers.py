@@ -3,12 +3,16 @@
 installed peer books, checks that all of them end in the same book, and prints
 one table of median throughputs.
 
-    python benchmarks/compare_peers.py [--n N] [--repeats R] [--seed S]
+    python benchmarks/compare_peers.py [--l2 | --l3] [--n N] [--repeats R] [--seed S]
 
 Peers: ``order_book.OrderBook`` (pip install order-book) and nautilus_trader's
 ``OrderBook`` (pip install nautilus-trader), each skipped with a note when it is
 not installed. Every timed run is followed by a check of its end state (best
 bid and ask, top 10 levels per side) against the plain-Python reference.
+
+``--l3`` runs the order-level comparison instead (compare_peers_l3.py: the
+MatchingEngine against a plain-Python matcher and limit-order-book), ``--l2``
+this L2 one only; with neither, both run, L2 first.
 """
 
 from __future__ import annotations
@@ -426,7 +430,14 @@ def machine_lines(argv: list[str]) -> list[str]:
         pass
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = []
-    for dist in ("crossbook", "numpy", "sortedcontainers", "order-book", "nautilus-trader"):
+    for dist in (
+        "crossbook",
+        "numpy",
+        "sortedcontainers",
+        "order-book",
+        "nautilus-trader",
+        "limit-order-book",
+    ):
         try:
             versions.append(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
@@ -469,8 +480,11 @@ def format_table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
 
 
 def print_table(rows: list[Row], title: str) -> None:
-    header, body = format_table(rows)
-    numeric = {2, 3, 4, 5, 6}
+    print_rows(*format_table(rows), title, {2, 3, 4, 5, 6})
+
+
+def print_rows(header: list[str], body: list[list[str]], title: str, numeric: set[int]) -> None:
+    """One table, with rich when it is installed; ``numeric`` columns right-aligned."""
     try:
         from rich.console import Console
         from rich.table import Table
@@ -501,7 +515,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--n", type=int, default=default_n(), help="updates (default: CROSSBOOK_BENCH_N or 1e6)"
+        "--n",
+        type=int,
+        default=default_n(),
+        help="L2 updates and L3 orders (default: CROSSBOOK_BENCH_N or 1e6)",
     )
     parser.add_argument(
         "--repeats", type=int, default=5, help="timed runs per row (median reported)"
@@ -510,11 +527,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, default=60.0, help="seconds per row before repeats stop early"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=None, help="workload seed (default: its own)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--l2", action="store_true", help="the L2 book comparison only")
+    which.add_argument("--l3", action="store_true", help="the L3 matching comparison only")
+    from benchmarks import compare_peers_l3  # imports this module: not at the top
+
+    compare_peers_l3.add_arguments(parser)
     args = parser.parse_args(argv)
 
     for text in machine_lines([sys.argv[0], *argv]):
         print(text)
+    if not args.l3:
+        compare_l2(args)
+    if not args.l2:
+        if not args.l3:
+            print()
+        compare_peers_l3.run(args, argv, header=False)
+    return 0
+
+
+def compare_l2(args: argparse.Namespace) -> None:
+    if args.seed is None:
+        args = argparse.Namespace(**{**vars(args), "seed": DEFAULT_SEED})
     w = make_workload(args.n, args.seed)
     print(
         f"workload: {w.n_updates:,} updates (seed {args.seed}) on {len(w.snapshot_bids):,}+"
@@ -547,7 +582,6 @@ def main(argv: list[str] | None = None) -> int:
         f"side equal"
     )
     print_table(rows, f"L2 book, {w.n_updates:,} updates")
-    return 0
 
 
 if __name__ == "__main__":

@@ -195,7 +195,7 @@ def _draws(rng: np.random.Generator, n: int) -> tuple[list[Any], ...]:
     )
 
 
-def _generate(n: int, seed: int) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one simulation loop
+def _generate(n: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     initial = _initial(rng)
     engine = crossbook.MatchingEngine()
