@@ -388,6 +388,8 @@ void MatchingEngine::record_trade(std::int64_t ts_ns, Price price, Qty size) {
   last_trade_ = price;
   traded_ = true;
   if (config_.halt_move_bps <= 0) return;
+  trade_clock_ = std::max(trade_clock_, ts_ns);
+  ts_ns = trade_clock_;
   constexpr std::int64_t kMinTs = std::numeric_limits<std::int64_t>::min();
   const std::int64_t from =
       ts_ns < kMinTs + config_.halt_window_ns ? kMinTs : ts_ns - config_.halt_window_ns;

@@ -65,6 +65,7 @@ class RefMatchingEngine:
     halted: bool = False
     killed: set[int] = field(default_factory=set)
     window: list[tuple[int, int]] = field(default_factory=list)  # (ts_ns, price) since resume
+    _trade_clock: int = -(1 << 63)
     last_trade_price: int | None = None
     trade_count: int = 0
     traded_volume: int = 0
@@ -312,6 +313,8 @@ class RefMatchingEngine:
         self._traded = True
         if self.halt_move_bps <= 0:
             return
+        # The window's clock never goes back: an earlier-stamped request trades "now".
+        self._trade_clock = ts = max(ts, self._trade_clock)
         self.window.append((ts, price))
         in_window = [p for t, p in self.window if t >= ts - self.halt_window_ns]
         lo, hi = min(in_window), max(in_window)

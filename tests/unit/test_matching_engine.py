@@ -446,3 +446,13 @@ def test_reject_reason_names_say_why() -> None:
     e.memory_bytes()
     e.clear()
     assert len(e.book) == 0
+
+
+def test_halt_window_clock_never_goes_back() -> None:
+    """A request stamped earlier than a previous one trades at the latest time seen,
+    so the earlier trade still counts in the window (found by the binding's review)."""
+    e = MatchingEngine(halt_move_bps=100, halt_window_ns=100)
+    for oid, ts, price in ((1, 200, 1000), (2, 100, 1000), (3, 250, 1012)):
+        e.submit(oid, 1, 2, price, 1, ts_ns=ts)
+        e.submit(oid + 10, 2, 1, price, 1, ts_ns=ts)
+    assert e.halted  # 1000 -> 1012 is a 1.2% move within 100 ns of the clock

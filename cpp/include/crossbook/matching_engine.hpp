@@ -42,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <unordered_set>
 #include <vector>
@@ -167,6 +168,9 @@ class MatchingEngine {
   std::unordered_set<std::uint64_t> killed_;
   std::deque<TradePoint> window_min_;  // increasing prices: the front is the window's low
   std::deque<TradePoint> window_max_;  // decreasing prices: the front is the window's high
+  // The halt window's clock: the latest trade time seen. It never goes back, so a
+  // request stamped earlier than one before it trades "now" and the deques stay ordered.
+  std::int64_t trade_clock_ = std::numeric_limits<std::int64_t>::min();
   std::optional<Price> last_trade_;
   std::uint64_t trade_count_ = 0;
   Int128 traded_volume_ = 0;
