@@ -40,12 +40,12 @@ import crossbook
 from benchmarks.bench_l2_book import release_free_heap, rss_bytes
 from benchmarks.l3_workload import (
     L3Workload,
-    default_n,
     make_l3_workload,
     replay_feed,
     submit_per_call,
 )
 from benchmarks.pymatcher import ASK, BID, PyMatcher, agrees_with_oracle
+from benchmarks.workload import default_n
 from crossbook import dtypes
 
 N = default_n()

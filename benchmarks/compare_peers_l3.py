@@ -39,11 +39,11 @@ from benchmarks.compare_peers import machine_lines, print_rows
 from benchmarks.l3_workload import (
     DEFAULT_SEED,
     L3Workload,
-    default_n,
     make_l3_workload,
     submit_per_call,
 )
 from benchmarks.pymatcher import ASK, BID, PyMatcher, agrees_with_oracle
+from benchmarks.workload import default_n
 from crossbook import dtypes
 
 TOP = 10

@@ -27,8 +27,6 @@ The arrays are cached under ``build/bench-cache/`` (override with
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 
 import crossbook
+from benchmarks.workload import cached_columns
 from crossbook import OrderType, Side, dtypes
 
 __all__ = ["DEFAULT_SEED", "L3Workload", "make_l3_workload", "replay_feed", "submit_per_call"]
@@ -80,16 +79,6 @@ class L3Workload:
                      for name in ("type", "order_id", "owner", "side", "price", "size"))
 
 
-def default_n() -> int:
-    """Workload size: CROSSBOOK_BENCH_N (CI sets a small one), else one million."""
-    return int(os.environ.get("CROSSBOOK_BENCH_N", "1000000"))
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("CROSSBOOK_BENCH_CACHE")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "build" / "bench-cache"
-
-
 def make_l3_workload(
     n_orders: int = 1_000_000, seed: int = DEFAULT_SEED, *, cache: bool = True,
     cache_dir: Path | None = None,
@@ -97,31 +86,9 @@ def make_l3_workload(
     """The workload for (n_orders, seed), from the cache when it is there."""
     if n_orders < 1:
         raise ValueError(f"n_orders must be >= 1, got {n_orders}")
-    path = None
-    if cache:
-        directory = cache_dir if cache_dir is not None else _cache_dir()
-        path = directory / f"l3-workload-v{GENERATOR_VERSION}-n{n_orders}-seed{seed}.npz"
-        if path.exists():
-            with np.load(path) as z:
-                return _assemble(seed, {name: z[name] for name in z.files})
-    columns = _generate(n_orders, seed)
-    if path is not None:
-        _save_atomically(path, columns)
+    columns = cached_columns("l3", GENERATOR_VERSION, n_orders, seed, _generate,
+                             cache=cache, cache_dir=cache_dir)
     return _assemble(seed, columns)
-
-
-def _save_atomically(path: Path, columns: dict[str, np.ndarray]) -> None:
-    # Write-then-rename: a concurrent or interrupted run never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **columns)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _assemble(seed: int, c: dict[str, np.ndarray]) -> L3Workload:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,17 +89,28 @@ def make_workload(
     """The workload for (n_updates, seed), from the cache when it is there."""
     if n_updates < 1:
         raise ValueError(f"n_updates must be >= 1, got {n_updates}")
-    path = None
-    if cache:
-        directory = cache_dir if cache_dir is not None else default_cache_dir()
-        path = directory / f"l2-workload-v{GENERATOR_VERSION}-n{n_updates}-seed{seed}.npz"
-        if path.exists():
-            with np.load(path) as z:
-                return _assemble(seed, {name: z[name] for name in z.files})
-    columns = _generate(n_updates, seed)
-    if path is not None:
-        _save_atomically(path, columns)
+    columns = cached_columns("l2", GENERATOR_VERSION, n_updates, seed, _generate,
+                             cache=cache, cache_dir=cache_dir)
     return _assemble(seed, columns)
+
+
+def cached_columns(
+    kind: str, version: int, n: int, seed: int,
+    generate: Callable[[int, int], dict[str, np.ndarray]], *, cache: bool = True,
+    cache_dir: Path | None = None,
+) -> dict[str, np.ndarray]:
+    """The generator's columns for (n, seed), from an .npz cache keyed by kind and
+    generator version when there is one (shared by the L2 and L3 workloads)."""
+    if not cache:
+        return generate(n, seed)
+    directory = cache_dir if cache_dir is not None else default_cache_dir()
+    path = directory / f"{kind}-workload-v{version}-n{n}-seed{seed}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return {name: z[name] for name in z.files}
+    columns = generate(n, seed)
+    _save_atomically(path, columns)
+    return columns
 
 
 def _save_atomically(path: Path, columns: dict[str, np.ndarray]) -> None:
