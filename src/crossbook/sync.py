@@ -28,10 +28,10 @@ from crossbook.sync_rules import SequenceRule, Verdict
 _MIN_LEVELS_FOR_TICK = 8
 _MAX_TICK_HINT = 1 << 40  # the core's largest tick for its default ladder width
 
-__all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced"]
+__all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced", "ChecksumFn"]
 
 #: A checksum verifier: True when the book matches the message's checksum.
-ChecksumFn = Callable[[L2Book, BookMessage], bool]  # same as crossbook.venues.base.ChecksumFn
+ChecksumFn = Callable[[L2Book, BookMessage], bool]
 
 
 class SyncState(enum.Enum):

@@ -3,13 +3,13 @@ and decoding errors that name the frame."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar, Protocol
 
 import msgspec
 
-from crossbook import L2Book
-from crossbook.messages import BookMessage, Instrument, Message
+from crossbook.messages import Instrument, Message
+from crossbook.sync import ChecksumFn
 from crossbook.sync_rules import SequenceRule
 
 __all__ = [
@@ -23,8 +23,7 @@ __all__ = [
     "DECODE_ERRORS",
 ]
 
-#: A checksum verifier: True when the book matches the message's checksum.
-ChecksumFn = Callable[[L2Book, BookMessage], bool]
+# ChecksumFn is defined with BookSync, which calls it; venue modules name it from here.
 
 _decoder = msgspec.json.Decoder()
 
