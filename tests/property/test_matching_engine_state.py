@@ -20,7 +20,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from crossbook import L2Book, MatchingEngine, OrderBookView, dtypes
 from tests.reference.ref_matching_engine import (
-    INT64_MAX, LIMIT, MARKET, POST_ONLY, RefMatchingEngine, Request,
+    INT64_MAX,
+    LIMIT,
+    MARKET,
+    POST_ONLY,
+    RefMatchingEngine,
+    Request,
 )
 
 OWNERS = (1, 2, 3)

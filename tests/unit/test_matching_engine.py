@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from crossbook import (
-    L2Book, MatchingEngine, OrderBookView, OrderInfo, OrderType, RejectReason, Side, StpMode,
-    TimeInForce, dtypes,
+    L2Book,
+    MatchingEngine,
+    OrderBookView,
+    OrderInfo,
+    OrderType,
+    RejectReason,
+    Side,
+    StpMode,
+    TimeInForce,
+    dtypes,
 )
 
 INT64_MAX = (1 << 63) - 1

@@ -16,8 +16,20 @@ from crossbook.sync_rules import Verdict
 from crossbook.venues.base import ParseError
 from crossbook.venues.bitstamp import Bitstamp, BitstampRule, sniff
 
-from ._venue_kit import (CAPTURES, assert_parses_cleanly, book_rows, drop, duplicate, frame_record,
-                         indices, levels_of, malformed_frames, records, replay, swap)
+from ._venue_kit import (
+    CAPTURES,
+    assert_parses_cleanly,
+    book_rows,
+    drop,
+    duplicate,
+    frame_record,
+    indices,
+    levels_of,
+    malformed_frames,
+    records,
+    replay,
+    swap,
+)
 
 CAPTURE = CAPTURES / "bitstamp" / "bitstamp_diff.cap.gz"
 BID, ASK, UPDATE = int(Side.BID), int(Side.ASK), dtypes.UPDATE

@@ -16,8 +16,21 @@ from crossbook.sync import BookNotSynced, BookSync
 from crossbook.venues.base import ParseError
 from crossbook.venues.coinbase import CoinbaseExchange, sniff
 
-from ._venue_kit import (CAPTURES, assert_parses_cleanly, book_rows, drop, duplicate, frame_record,
-                         indices, levels_of, malformed_frames, records, replace, replay, swap)
+from ._venue_kit import (
+    CAPTURES,
+    assert_parses_cleanly,
+    book_rows,
+    drop,
+    duplicate,
+    frame_record,
+    indices,
+    levels_of,
+    malformed_frames,
+    records,
+    replace,
+    replay,
+    swap,
+)
 
 CAPTURE = CAPTURES / "coinbase" / "coinbase.cap.gz"
 BID, ASK, UPDATE = int(Side.BID), int(Side.ASK), dtypes.UPDATE

@@ -21,8 +21,17 @@ from crossbook.venues.base import ParseError
 from crossbook.venues.coinbase_advanced import CoinbaseAdvanced, sniff
 from crossbook.venues.registry import make_parser
 
-from ._venue_kit import (assert_parses_cleanly, book_rows, drop, duplicate, frame_record,
-                         levels_of, malformed_frames, replay, swap)
+from ._venue_kit import (
+    assert_parses_cleanly,
+    book_rows,
+    drop,
+    duplicate,
+    frame_record,
+    levels_of,
+    malformed_frames,
+    replay,
+    swap,
+)
 
 BID, ASK, UPDATE = int(Side.BID), int(Side.ASK), dtypes.UPDATE
 

@@ -18,8 +18,20 @@ from crossbook.venues.base import ParseError
 from crossbook.venues.gateio import GateObu, GateObuRule, GateRule, GateSpot, sniff
 from crossbook.venues.registry import make_parser
 
-from ._venue_kit import (CAPTURES, assert_parses_cleanly, book_rows, drop, duplicate, frame_record,
-                         indices, levels_of, malformed_frames, records, replay, swap)
+from ._venue_kit import (
+    CAPTURES,
+    assert_parses_cleanly,
+    book_rows,
+    drop,
+    duplicate,
+    frame_record,
+    indices,
+    levels_of,
+    malformed_frames,
+    records,
+    replay,
+    swap,
+)
 
 CAPTURE = CAPTURES / "gateio" / "gateio_spot.cap.gz"
 BID, ASK, UPDATE = int(Side.BID), int(Side.ASK), dtypes.UPDATE

@@ -17,8 +17,21 @@ from crossbook.sync_rules import Verdict
 from crossbook.venues.base import ParseError
 from crossbook.venues.kucoin import Kucoin, KucoinRule, sniff
 
-from ._venue_kit import (CAPTURES, assert_parses_cleanly, book_rows, drop, duplicate, frame_record,
-                         indices, levels_of, malformed_frames, records, replace, replay, swap)
+from ._venue_kit import (
+    CAPTURES,
+    assert_parses_cleanly,
+    book_rows,
+    drop,
+    duplicate,
+    frame_record,
+    indices,
+    levels_of,
+    malformed_frames,
+    records,
+    replace,
+    replay,
+    swap,
+)
 
 CAPTURE = CAPTURES / "kucoin" / "kucoin_level2.cap.gz"
 BID, ASK, UPDATE = int(Side.BID), int(Side.ASK), dtypes.UPDATE
