@@ -19,7 +19,7 @@ namespace py = pybind11;
 /// Registers the numpy dtypes of the structs in types.hpp (idempotent per module).
 void register_dtypes();
 
-/// A C-contiguous, writeable-or-not 1-d array whose dtype equals T's, or a
+/// A C-contiguous, aligned, writeable-or-not 1-d array whose dtype equals T's, or a
 /// TypeError naming `what` and the dtype received. Never converts or copies.
 template <class T>
 py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const char* what,
@@ -34,6 +34,10 @@ py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const ch
   if (arr.ndim() != 1) throw py::value_error(std::string(what) + " must be one-dimensional");
   if (!(arr.flags() & py::array::c_style))
     throw py::value_error(std::string(what) + " must be C-contiguous");
+  // Rows are read through typed pointers: an unaligned buffer (a view at an odd
+  // byte offset) would be undefined behaviour, so it is refused, not read.
+  if (!(arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw py::value_error(std::string(what) + " is not aligned; pass a copy");
   if (writeable && !arr.writeable()) throw py::value_error(std::string(what) + " is read-only");
   return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(arr);
 }

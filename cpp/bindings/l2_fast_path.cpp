@@ -210,6 +210,81 @@ PyObject* fast_depth_into(PyObject* self, PyObject* const* args, Py_ssize_t narg
   return t;
 }
 
+// The LEVEL_EVENT dtype, looked up once (see depth_descr).
+PyObject* level_event_descr() {
+  static PyObject* descr = py::dtype::of<LevelEvent>().release().ptr();
+  return descr;
+}
+
+// A C-contiguous aligned 1-d LEVEL_EVENT array, or nullptr (no error set).
+const LevelEvent* level_events_of(PyObject* obj, std::size_t* n) {
+  auto& api = py::detail::npy_api::get();
+  if (!api.PyArray_Check_(obj)) return nullptr;
+  auto* a = reinterpret_cast<py::detail::PyArray_Proxy*>(obj);
+  static PyObject* known_equal = nullptr;  // crossbook.dtypes.LEVEL_EVENT, once seen
+  if (a->descr != level_event_descr() && a->descr != known_equal) {
+    if (!api.PyArray_EquivTypes_(a->descr, level_event_descr())) return nullptr;
+    Py_XDECREF(known_equal);
+    Py_INCREF(a->descr);
+    known_equal = a->descr;
+  }
+  const int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (a->nd != 1 || (a->flags & need) != need) return nullptr;
+  *n = static_cast<std::size_t>(a->dimensions[0]);
+  return reinterpret_cast<const LevelEvent*>(a->data);
+}
+
+// Below this many events the GIL is kept: releasing and taking it back costs
+// more than applying a typical feed message.
+constexpr std::size_t kReleaseGilFrom = 4096;
+
+// apply(events): one call per feed message, so the common form skips pybind11.
+// bbo_out, keywords or an unusual array take the general path (`_apply`).
+PyObject* fast_apply(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  std::size_t n = 0;
+  const LevelEvent* events = (!kwnames && nargs == 1) ? level_events_of(args[0], &n) : nullptr;
+  if (!events) {
+    py::object slow = py::reinterpret_borrow<py::object>(self).attr("_apply");
+    return PyObject_Vectorcall(slow.ptr(), args, static_cast<size_t>(nargs), kwnames);
+  }
+  PyL2Book* book = book_of(self);
+  if (!book) return nullptr;
+  try {
+    if (n >= kReleaseGilFrom) {
+      BatchGuard guard(book->busy, PyL2Book::kName);  // the caller's reference keeps the array alive
+      py::gil_scoped_release release;
+      book->apply(events, n, nullptr);
+    } else {
+      BatchGuard guard(book->busy, PyL2Book::kName);
+      book->apply(events, n, nullptr);
+    }
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* fast_is_crossed(PyObject* self, PyObject* /*unused*/) {
+  PyL2Book* book = book_of(self);
+  if (!book) return nullptr;
+  try {
+    return PyBool_FromLong(book->idle().is_crossed());
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
+PyMethodDef kApplyDef = {
+    "apply", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_apply)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "apply(events, bbo_out=None)\n\n"
+    "Applies LEVEL_EVENT rows in order (all validated first); bbo_out, if given, gets the\n"
+    "BBO after each event. Large batches run without the GIL."};
+PyMethodDef kIsCrossedDef = {"is_crossed", fast_is_crossed, METH_NOARGS,
+                             "is_crossed() -> bool: best bid >= best ask"};
+
 PyMethodDef kDepthDef = {
     "depth", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_depth)),
     METH_FASTCALL | METH_KEYWORDS,
@@ -255,7 +330,7 @@ PyObject* PyL2Book::bbo_object() const {
 
 void install_l2_fast_paths(py::class_<PyL2Book>& cls) {
   auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
-  for (PyMethodDef* def : {&kUpdateDef, &kBboDef, &kDepthDef, &kDepthIntoDef}) {
+  for (PyMethodDef* def : {&kUpdateDef, &kBboDef, &kDepthDef, &kDepthIntoDef, &kApplyDef, &kIsCrossedDef}) {
     PyObject* descr = PyDescr_NewMethod(type, def);
     if (!descr) throw py::error_already_set();
     cls.attr(def->ml_name) = py::reinterpret_steal<py::object>(descr);

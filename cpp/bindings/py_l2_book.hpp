@@ -6,6 +6,7 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "busy_flag.hpp"
 #include "checked_caster.hpp"
 #include "crossbook/l2_book.hpp"
 
@@ -18,9 +19,7 @@ struct PyL2Book : L2Book {
   using L2Book::L2Book;
   PyL2Book(const PyL2Book& other) : L2Book(other) {}
 
-  // A batch call runs without the GIL; `busy` makes any other use of the same
-  // book from another thread fail loudly instead of racing with it.
-  mutable std::atomic<bool> busy{false};
+  mutable BusyFlag busy;
 
   // bbo() follows nearly every update and the touch rarely changes, so the last
   // tuple is handed out again while the best levels are what it was built from.
@@ -29,8 +28,7 @@ struct PyL2Book : L2Book {
   mutable BboRow bbo_cache_row{};
 
   const PyL2Book& idle() const {
-    if (busy.load(std::memory_order_acquire))
-      throw std::runtime_error("L2Book is in use by a batch call on another thread");
+    busy.check(kName);
     return *this;
   }
   PyL2Book& idle() {
@@ -41,6 +39,7 @@ struct PyL2Book : L2Book {
   /// ((bid_price, bid_size) | None, (ask_price, ask_size) | None); new reference.
   PyObject* bbo_object() const;
 };
+
 
 /// Replaces `update` and `bbo` with vectorcall methods that skip pybind11's
 /// generic dispatch (they are called once per feed update).

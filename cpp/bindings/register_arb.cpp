@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "busy_flag.hpp"
 #include "conversions.hpp"
 #include "crossbook/arb.hpp"
 #include "py_l2_book.hpp"
@@ -36,28 +37,14 @@ py::object opportunity_tuple(const std::optional<Opportunity>& o) {
 struct PyArbScanner {
   explicit PyArbScanner(ScannerConfig c) : scanner(std::move(c)) {}
   ArbScanner scanner;
-  std::atomic<bool> busy{false};
+  BusyFlag busy;
 
   ArbScanner& idle() {
-    if (busy.load(std::memory_order_acquire))
-      throw std::runtime_error("ArbScanner is in use by a batch call on another thread");
+    busy.check("ArbScanner");
     return scanner;
   }
 };
 
-class Busy {
- public:
-  explicit Busy(PyArbScanner& s) : s_(s) {
-    if (s_.busy.exchange(true, std::memory_order_acq_rel))
-      throw std::runtime_error("ArbScanner is in use by a batch call on another thread");
-  }
-  ~Busy() { s_.busy.store(false, std::memory_order_release); }
-  Busy(const Busy&) = delete;
-  Busy& operator=(const Busy&) = delete;
-
- private:
-  PyArbScanner& s_;
-};
 
 py::array_t<OpportunityEvent> to_array(const std::vector<OpportunityEvent>& events) {
   py::array_t<OpportunityEvent> out(static_cast<py::ssize_t>(events.size()));
@@ -72,7 +59,7 @@ py::array_t<OpportunityEvent> process(PyArbScanner& s, const py::handle& events_
   const ScanEvent* data = events.data();
   std::vector<OpportunityEvent> out;
   {
-    Busy guard(s);
+    BatchGuard guard(s.busy, "ArbScanner");
     // Safe without the GIL: the input array is kept alive by this frame, the
     // output is ours, and the scanner is guarded against other threads.
     py::gil_scoped_release release;

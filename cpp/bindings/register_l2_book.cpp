@@ -13,19 +13,6 @@ namespace crossbook::bindings {
 
 namespace {
 
-class BatchGuard {
- public:
-  explicit BatchGuard(const PyL2Book& b) : b_(b) {
-    if (b_.busy.exchange(true, std::memory_order_acq_rel))
-      throw std::runtime_error("L2Book is in use by a batch call on another thread");
-  }
-  ~BatchGuard() { b_.busy.store(false, std::memory_order_release); }
-  BatchGuard(const BatchGuard&) = delete;
-  BatchGuard& operator=(const BatchGuard&) = delete;
-
- private:
-  const PyL2Book& b_;
-};
 
 py::array_t<DepthRow> side_rows(const BookSide& s, std::size_t n) {
   const std::size_t rows = std::min(n, s.size());
@@ -78,7 +65,7 @@ void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bb
     bbo_out = bbo.mutable_data();
   }
   const LevelEvent* data = events.data();
-  BatchGuard guard(b);
+  BatchGuard guard(b.busy, PyL2Book::kName);
   // Safe without the GIL: the arrays are kept alive by this frame and the book
   // is guarded against use from other threads.
   py::gil_scoped_release release;
@@ -162,7 +149,8 @@ void register_l2_book(py::module_& m) {
             return py::make_tuple(l->size, l->count);
           },
           py::arg("side"), py::arg("price"))
-      .def("apply", &apply_batch, py::arg("events"), py::arg("bbo_out") = py::none())
+      .def("_apply",  // general path of apply(); see l2_fast_path.cpp
+           &apply_batch, py::arg("events"), py::arg("bbo_out") = py::none())
       .def(
           "load_snapshot",
           [](PyL2Book& b, const py::handle& bids_obj, const py::handle& asks_obj) {
@@ -179,7 +167,6 @@ void register_l2_book(py::module_& m) {
       .def("__copy__", &copy_book)
       .def("__deepcopy__", [](const py::object& self, const py::handle&) { return copy_book(self); },
            py::arg("memo"))
-      .def("is_crossed", [](const PyL2Book& b) { return b.idle().is_crossed(); })
       .def("mid", [](const PyL2Book& b) { return b.idle().mid(); })
       .def("spread", [](const PyL2Book& b) { return b.idle().spread(); })
       .def("microprice", [](const PyL2Book& b) { return b.idle().microprice(); })

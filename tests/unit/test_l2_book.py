@@ -191,6 +191,28 @@ def test_apply_checks_arrays() -> None:
         b.apply(ev, np.zeros(3, dtype=dtypes.BBO))
 
 
+@pytest.mark.parametrize("n", [10, 5000])  # below and above the size that releases the GIL
+def test_apply_positional_and_keyword_calls_agree(n: int) -> None:
+    """apply(events) has its own entry point; keywords and bbo_out take the general one."""
+    rng = np.random.default_rng(n)
+    ev = np.zeros(n, dtype=dtypes.LEVEL_EVENT)
+    ev["side"] = rng.integers(1, 3, n)
+    ev["action"] = dtypes.UPDATE
+    ev["price"] = rng.integers(0, 300, n) + np.where(ev["side"] == Side.ASK, 300, 0)
+    ev["size"] = rng.integers(0, 4, n)
+    books = [L2Book(), L2Book(), L2Book()]
+    books[0].apply(ev)
+    books[1].apply(events=ev)
+    books[2].apply(ev, np.zeros(n, dtype=dtypes.BBO))
+    first, *rest = [(rows(b.levels(Side.BID)), rows(b.levels(Side.ASK))) for b in books]
+    assert first[0] and first[1] and all(r == first for r in rest)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        books[0].apply(np.zeros(2 * n, dtype=dtypes.LEVEL_EVENT)[::2])
+    unaligned = np.frombuffer(b"\0" + ev.tobytes(), dtype=dtypes.LEVEL_EVENT, offset=1)
+    with pytest.raises(ValueError, match="not aligned"):
+        books[0].apply(unaligned)
+
+
 def test_book_never_matches_and_reports_crossed(book: L2Book) -> None:
     book.update(Side.BID, 101_00, 1)
     assert book.is_crossed()
