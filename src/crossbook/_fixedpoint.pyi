@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from typing_extensions import Buffer
+
 import numpy as np
 import numpy.typing as npt
 
@@ -17,5 +19,15 @@ def level_events(
     *,
     ts_exchange_ns: int = 0,
     ts_recv_ns: int = 0,
+    snapshot: bool = False,
+) -> npt.NDArray[np.void]: ...
+def json_level_events(
+    bids_raw: Buffer,
+    asks_raw: Buffer,
+    price_exp: int,
+    size_exp: int,
+    ts_exchange_ns: int = 0,
+    ts_recv_ns: int = 0,
+    *,
     snapshot: bool = False,
 ) -> npt.NDArray[np.void]: ...

@@ -4,8 +4,13 @@
 Exact twin of crossbook.fixedpoint.parse_fixed_py (tested against it)."""
 
 cimport numpy as cnp
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -37,6 +42,20 @@ if _LEVEL_EVENT.itemsize != sizeof(LevelEventC) or _LEVEL_EVENT.fields["flags"][
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
 
+# np.empty(n, dtype=LEVEL_EVENT) spends most of its time resolving the structured
+# dtype; one array is built per frame, so the descriptor is resolved once here.
+cdef cnp.dtype _LEVEL_EVENT_DESCR = np.dtype(_LEVEL_EVENT)
+
+cdef extern from "numpy/arrayobject.h":
+    # Declared here because numpy's .pxd leaves it out: it steals the descriptor.
+    object _PyArray_Empty "PyArray_Empty" (int nd, cnp.npy_intp* dims, PyObject* descr, int fortran)
+
+
+cdef inline object _new_events(Py_ssize_t n):
+    cdef cnp.npy_intp dims = n
+    Py_INCREF(_LEVEL_EVENT_DESCR)  # PyArray_Empty steals a reference
+    return _PyArray_Empty(1, &dims, <PyObject*>_LEVEL_EVENT_DESCR, 0)
+
 cdef enum:
     OK = 0
     BAD_SYNTAX = 1
@@ -58,7 +77,64 @@ cdef inline int _mul10(uint64_t* v, int times) noexcept nogil:
     return OK
 
 
+cdef inline int _scale(uint64_t digits, bint neg, int shift, int64_t* out) noexcept nogil:
+    """out = (-)digits * 10^shift, exactly, or why not."""
+    if digits == 0:
+        out[0] = 0
+        return OK
+    if shift >= 0:
+        if _mul10(&digits, shift) != OK:
+            return TOO_BIG
+    else:
+        while shift < 0:
+            if digits % 10 != 0:
+                return TOO_PRECISE
+            digits //= 10
+            shift += 1
+    if neg:
+        if digits > I64_MAX + 1:
+            return TOO_BIG
+        out[0] = <int64_t>(0 - digits)
+    else:
+        if digits > I64_MAX:
+            return TOO_BIG
+        out[0] = <int64_t>digits
+    return OK
+
+
+cdef inline int _parse_short(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nogil:
+    """The usual wire text: at most 19 characters, no exponent, so the digits fit
+    64 bits unchecked. -1 when the text is not of that kind (the full parser decides)."""
+    cdef Py_ssize_t i = 0
+    cdef bint neg = False, seen_dot = False, seen_digit = False
+    cdef uint64_t digits = 0
+    cdef int frac_len = 0
+    cdef char c
+    if n == 0 or n > 19:
+        return -1
+    if s[0] == c'-' or s[0] == c'+':
+        neg = s[0] == c'-'
+        i = 1
+    while i < n:
+        c = s[i]
+        if c'0' <= c <= c'9':
+            digits = digits * 10 + <uint64_t>(c - c'0')
+            seen_digit = True
+            frac_len += seen_dot
+        elif c == c'.' and not seen_dot:
+            seen_dot = True
+        else:
+            return -1
+        i += 1
+    if not seen_digit:
+        return -1
+    return _scale(digits, neg, exp - frac_len, out)
+
+
 cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nogil:
+    cdef int rc = _parse_short(s, n, exp, out)
+    if rc >= 0:
+        return rc
     cdef Py_ssize_t i = 0
     cdef bint neg = False
     cdef uint64_t digits = 0
@@ -113,28 +189,7 @@ cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nog
     if not seen_digit:
         return BAD_SYNTAX
     # value = digits * 10^(pending_zeros + e - frac_len); mantissa = value * 10^exp
-    cdef int shift = exp + pending_zeros + e_sign * e_val - frac_len
-    if digits == 0:
-        out[0] = 0
-        return OK
-    if shift >= 0:
-        if _mul10(&digits, shift) != OK:
-            return TOO_BIG
-    else:
-        while shift < 0:
-            if digits % 10 != 0:
-                return TOO_PRECISE
-            digits //= 10
-            shift += 1
-    if neg:
-        if digits > I64_MAX + 1:
-            return TOO_BIG
-        out[0] = <int64_t>(0 - digits)
-    else:
-        if digits > I64_MAX:
-            return TOO_BIG
-        out[0] = <int64_t>digits
-    return OK
+    return _scale(digits, neg, exp + pending_zeros + e_sign * e_val - frac_len, out)
 
 
 cdef int64_t _from_int(object value, int exp) except? -1:
@@ -230,11 +285,189 @@ def level_events(bids, asks, int price_exp, int size_exp, *, int64_t ts_exchange
     Exact twin of crossbook.messages.level_events_py."""
     cdef Py_ssize_t n = len(bids) + len(asks)
     cdef uint16_t flags = F_SNAPSHOT if snapshot else 0
-    arr = np.empty(n, dtype=_LEVEL_EVENT)
+    arr = _new_events(n)
     cdef LevelEventC* out = <LevelEventC*> cnp.PyArray_DATA(arr)
     cdef Py_ssize_t k = _fill_side(out, 0, bids, 1, price_exp, size_exp, ts_exchange_ns,
                                    ts_recv_ns, flags)
     _fill_side(out, k, asks, 2, price_exp, size_exp, ts_exchange_ns, ts_recv_ns, flags)
     if n:
         out[n - 1].flags |= F_LAST
+    return arr
+
+
+# -- JSON level arrays straight from the wire ----------------------------------------
+#
+# A depth frame is mostly its level arrays; decoding them into Python lists of str
+# costs more than everything else done with the frame. The venue's JSON decoder
+# hands them over undecoded (msgspec.Raw) and this scanner reads the common shape,
+# [["price","size",...],...] with plain strings, straight into LEVEL_EVENT rows.
+# Anything else (escapes, numbers, a value that does not fit) takes the general
+# path, which decodes the JSON and reports exactly what is wrong.
+
+cdef enum:
+    SCAN_OK = 0
+    SCAN_OTHER = 1   # not the common shape or not a clean value: use the general path
+    MIN_ROW_BYTES = 9  # ["0","0"]
+    STACK_ROWS = 256  # a depth update's rows fit on the stack; snapshots go to the heap
+
+cdef inline Py_ssize_t _ws(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    while i < n and (s[i] == 32 or s[i] == 10 or s[i] == 13 or s[i] == 9):
+        i += 1
+    return i
+
+
+cdef inline Py_ssize_t _string(const unsigned char* s, Py_ssize_t i, Py_ssize_t n,
+                               Py_ssize_t* start) noexcept nogil:
+    """Index past the closing quote of the plain string at s[i], or -1."""
+    cdef Py_ssize_t j
+    if i >= n or s[i] != c'"':
+        return -1
+    j = i + 1
+    while j < n and s[j] != c'"':
+        if s[j] == c'\\' or s[j] < 32:
+            return -1
+        j += 1
+    if j >= n:
+        return -1
+    start[0] = i + 1
+    return j + 1
+
+
+cdef inline int _quoted_number(const unsigned char* s, Py_ssize_t i, Py_ssize_t n, int exp,
+                               int64_t* out, Py_ssize_t* end) noexcept nogil:
+    """The JSON string at s[i] read as a decimal, in the same pass that finds its end
+    (end = index past the closing quote). Short plain text is read here; anything
+    else goes to _parse, so both readings agree."""
+    cdef Py_ssize_t j = i + 1, start = i + 1
+    cdef uint64_t digits = 0  # may wrap on long text, which is then re-read by _parse
+    cdef int frac_len = 0, ndigits = 0
+    cdef bint neg = False, seen_dot = False
+    cdef unsigned char c
+    if i >= n or s[i] != c'"':
+        return SCAN_OTHER
+    if j < n and s[j] == c'-':
+        neg = True
+        j += 1
+    while j < n:
+        c = s[j]
+        if c'0' <= c <= c'9':
+            digits = digits * 10 + (c - c'0')
+            ndigits += 1
+            frac_len += seen_dot
+        elif c == c'.' and not seen_dot:
+            seen_dot = True
+        else:
+            break
+        j += 1
+    if j < n and s[j] == c'"' and ndigits and j - start <= 19:
+        end[0] = j + 1
+        return SCAN_OK if _scale(digits, neg, exp - frac_len, out) == OK else SCAN_OTHER
+    j = _string(s, i, n, &start)
+    if j < 0 or _parse(<const char*>s + start, j - 1 - start, exp, out) != OK:
+        return SCAN_OTHER
+    end[0] = j
+    return SCAN_OK
+
+
+cdef int _scan_rows(const unsigned char* s, Py_ssize_t n, LevelEventC* out, Py_ssize_t cap,
+                    Py_ssize_t* k, uint8_t side, int price_exp, int size_exp,
+                    int64_t ts_exchange_ns, int64_t ts_recv_ns, uint16_t flags) noexcept nogil:
+    cdef Py_ssize_t i = _ws(s, 0, n), skip
+    cdef int64_t price = 0, size = 0
+    if i >= n or s[i] != c'[':
+        return SCAN_OTHER
+    i = _ws(s, i + 1, n)
+    if i < n and s[i] == c']':
+        return SCAN_OK if _ws(s, i + 1, n) == n else SCAN_OTHER
+    while True:
+        if i >= n or s[i] != c'[' or k[0] >= cap:
+            return SCAN_OTHER
+        if _quoted_number(s, _ws(s, i + 1, n), n, price_exp, &price, &i) != SCAN_OK:
+            return SCAN_OTHER
+        i = _ws(s, i, n)
+        if i >= n or s[i] != c',':
+            return SCAN_OTHER
+        if _quoted_number(s, _ws(s, i + 1, n), n, size_exp, &size, &i) != SCAN_OK:
+            return SCAN_OTHER
+        i = _ws(s, i, n)
+        while i < n and s[i] == c',':  # further fields (order counts, ids): plain strings
+            i = _string(s, _ws(s, i + 1, n), n, &skip)
+            if i < 0:
+                return SCAN_OTHER
+            i = _ws(s, i, n)
+        if i >= n or s[i] != c']' or price < 0 or size < 0:
+            return SCAN_OTHER
+        out[k[0]].ts_exchange_ns = ts_exchange_ns
+        out[k[0]].ts_recv_ns = ts_recv_ns
+        out[k[0]].price = price
+        out[k[0]].size = size
+        out[k[0]].count = 0
+        out[k[0]].side = side
+        out[k[0]].action = UPDATE
+        out[k[0]].flags = flags
+        k[0] += 1
+        i = _ws(s, i + 1, n)
+        if i < n and s[i] == c',':
+            i = _ws(s, i + 1, n)
+            continue
+        if i < n and s[i] == c']':
+            return SCAN_OK if _ws(s, i + 1, n) == n else SCAN_OTHER
+        return SCAN_OTHER
+
+
+def _decode_rows(raw, what):
+    import msgspec
+    try:
+        rows = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed {what} level array: {exc}") from None
+    if not isinstance(rows, list):
+        raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
+    return rows
+
+
+def json_level_events(bids_raw, asks_raw, int price_exp, int size_exp,
+                      int64_t ts_exchange_ns=0, int64_t ts_recv_ns=0, *, bint snapshot=False):
+    """level_events from the undecoded JSON of the bid and ask arrays (bytes-like,
+    e.g. msgspec.Raw), without building a Python object per level. The timestamps
+    may come by position: keywords cost a tenth of a depth frame's whole parse.
+
+    Exact twin of crossbook.messages.json_level_events_py."""
+    cdef Py_buffer b, a
+    cdef uint16_t flags = F_SNAPSHOT if snapshot else 0
+    cdef Py_ssize_t cap, k = 0
+    cdef int rc = SCAN_OTHER
+    cdef LevelEventC small[STACK_ROWS]
+    cdef LevelEventC* rows = small
+    PyObject_GetBuffer(bids_raw, &b, PyBUF_SIMPLE)
+    try:
+        PyObject_GetBuffer(asks_raw, &a, PyBUF_SIMPLE)
+        try:
+            # Every row takes at least MIN_ROW_BYTES of JSON: a bound without a first pass.
+            cap = (b.len + a.len) // MIN_ROW_BYTES + 2
+            if cap > STACK_ROWS:
+                rows = <LevelEventC*> PyMem_Malloc(cap * sizeof(LevelEventC))
+                if rows == NULL:
+                    raise MemoryError()
+            with nogil:
+                rc = _scan_rows(<const unsigned char*>b.buf, b.len, rows, cap, &k, 1,
+                                price_exp, size_exp, ts_exchange_ns, ts_recv_ns, flags)
+                if rc == SCAN_OK:
+                    rc = _scan_rows(<const unsigned char*>a.buf, a.len, rows, cap, &k, 2,
+                                    price_exp, size_exp, ts_exchange_ns, ts_recv_ns, flags)
+            if rc == SCAN_OK:
+                arr = _new_events(k)
+                if k:
+                    rows[k - 1].flags |= F_LAST
+                    memcpy(cnp.PyArray_DATA(arr), rows, k * sizeof(LevelEventC))
+        finally:
+            if rows != small:
+                PyMem_Free(rows)
+            PyBuffer_Release(&a)
+    finally:
+        PyBuffer_Release(&b)
+    if rc != SCAN_OK:
+        return level_events(_decode_rows(bids_raw, "bid"), _decode_rows(asks_raw, "ask"),
+                            price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
+                            ts_recv_ns=ts_recv_ns, snapshot=snapshot)
     return arr

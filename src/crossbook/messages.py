@@ -11,11 +11,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from crossbook import dtypes
-from crossbook._fixedpoint import level_events
+from crossbook._fixedpoint import json_level_events, level_events
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed_py
 
@@ -29,6 +30,8 @@ __all__ = [
     "Instrument",
     "level_events",
     "level_events_py",
+    "json_level_events",
+    "json_level_events_py",
     "EMPTY_LEVELS",
 ]
 
@@ -191,3 +194,30 @@ def level_events_py(
     if len(out):
         out["flags"][-1] |= dtypes.F_LAST
     return out
+
+
+def json_level_events_py(
+    bids_raw: bytes | msgspec.Raw,
+    asks_raw: bytes | msgspec.Raw,
+    price_exp: int,
+    size_exp: int,
+    ts_exchange_ns: int = 0,
+    ts_recv_ns: int = 0,
+    *,
+    snapshot: bool = False,
+) -> npt.NDArray[np.void]:
+    """level_events from the undecoded JSON of the bid and ask arrays.
+
+    Plain-Python twin of :func:`json_level_events` (Cython): decode, then build.
+    Malformed JSON, or JSON that is not an array, is a ValueError."""
+    sides = []
+    for raw, what in ((bids_raw, "bid"), (asks_raw, "ask")):
+        try:
+            rows = msgspec.json.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"malformed {what} level array: {exc}") from None
+        if not isinstance(rows, list):
+            raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
+        sides.append(rows)
+    return level_events_py(sides[0], sides[1], price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
+                           ts_recv_ns=ts_recv_ns, snapshot=snapshot)

@@ -3,13 +3,14 @@ from venue text rows, and refuse the same bad rows."""
 
 from __future__ import annotations
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crossbook import dtypes
-from crossbook.messages import level_events, level_events_py
+from crossbook.messages import json_level_events, json_level_events_py, level_events, level_events_py
 
 text = st.one_of(
     st.from_regex(r"-?[0-9]{1,12}(\.[0-9]{0,10})?", fullmatch=True),
@@ -52,3 +53,50 @@ def test_known_rows() -> None:
         level_events([], [["1", "-2"]], 0, 0)
     with pytest.raises(ValueError, match="'0.001' has more decimals"):
         level_events([["1", "0.001"]], [], 0, 2)
+
+
+# -- from undecoded JSON arrays (json_level_events) -----------------------------------
+
+_ws = st.sampled_from(["", " ", "\n", "\t "])
+
+
+@st.composite
+def json_rows(draw):  # type: ignore[no-untyped-def]
+    """The JSON text of a level array: mostly the venues' shape, sometimes not."""
+    row_texts = []
+    for row in draw(st.lists(st.lists(text, min_size=1, max_size=4), max_size=5)):
+        cells = [draw(st.sampled_from(['"{}"', '"{}"', "{}"])).format(c.replace('"', "'")) for c in row]
+        sep = draw(_ws) + "," + draw(_ws)
+        row_texts.append("[" + draw(_ws) + sep.join(cells) + draw(_ws) + "]")
+    body = "[" + draw(_ws) + ("," + draw(_ws)).join(row_texts) + draw(_ws) + "]"
+    mangle = draw(st.sampled_from(["", "", "", "cut", "junk", "escape"]))
+    if mangle == "cut":
+        body = body[: draw(st.integers(0, len(body)))]
+    elif mangle == "junk":
+        body += draw(st.sampled_from([" x", "]", ",", "{}"]))
+    elif mangle == "escape":
+        body = body.replace("1", "\\u0031", 1)
+    return body.encode()
+
+
+@given(bids=json_rows(), asks=json_rows(), pexp=st.integers(0, 10), sexp=st.integers(0, 10),
+       snapshot=st.booleans(), ts=st.integers(0, 2**62))
+@example(bids=b'[["1.5","2"]]', asks=b'[ ["1\\u0030", "3", "x"] ]', pexp=1, sexp=0, snapshot=False, ts=0)
+@example(bids=b'[["1.5","2"]] ', asks=b"{}", pexp=1, sexp=0, snapshot=True, ts=0)
+def test_json_twins_agree(bids, asks, pexp, sexp, snapshot, ts) -> None:  # type: ignore[no-untyped-def]
+    fast = outcome(json_level_events, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
+    slow = outcome(json_level_events_py, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
+    if isinstance(fast, np.ndarray):
+        assert isinstance(slow, np.ndarray) and fast.tobytes() == slow.tobytes()
+    else:
+        assert fast == slow
+
+
+def test_json_level_events_reads_msgspec_raw() -> None:
+    raw = msgspec.json.decode(b'{"b":[["61837.63000000","0.5"]],"a":[]}', type=dict[str, msgspec.Raw])
+    ev = json_level_events(raw["b"], raw["a"], 8, 8)
+    assert ev.tolist() == level_events([["61837.63000000", "0.5"]], [], 8, 8).tolist()
+    with pytest.raises(ValueError, match="malformed bid level array"):
+        json_level_events(b'[["1","2"]', b"[]", 0, 0)
+    with pytest.raises(TypeError):
+        json_level_events("[]", b"[]", 0, 0)  # text, not bytes: the caller encodes
