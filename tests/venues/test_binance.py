@@ -23,9 +23,14 @@ DEPTH = (b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161
          b'"a":[["61837.64000000","1.54698000"],["61839.85000000","0.00000000"]]}}')
 
 
-def test_spot_delta_is_normalized_exactly() -> None:
+# The same event as a raw (not combined) stream sends it.
+DEPTH_UNWRAPPED = DEPTH[DEPTH.index(b'"data":') + 7:-1]
+
+
+@pytest.mark.parametrize("frame", [DEPTH, DEPTH_UNWRAPPED], ids=["combined", "raw_stream"])
+def test_spot_delta_is_normalized_exactly(frame: bytes) -> None:
     p = BinanceSpot()
-    (msg,) = p.parse(DEPTH, 123)
+    (msg,) = p.parse(frame, 123)
     assert isinstance(msg, BookMessage)
     assert (msg.venue, msg.symbol, msg.kind) == ("binance", "BTCUSDT", Kind.DELTA)
     assert (msg.first_seq, msg.last_seq, msg.prev_seq) == (50093239189, 50093239202, None)
