@@ -141,34 +141,43 @@ class Replay:
             self.parse_errors.append(
                 f"line {rec.line_no}: unexpected {type(exc).__name__} in {self.parser.venue} parser: {exc}")
             return []
-        touched: set[str] = set()
-        for msg in msgs:
-            self._dispatch(msg, touched)
-        for symbol in touched:
+        if len(msgs) == 1:  # the usual frame
+            symbol = self._dispatch(msgs[0])
+            if symbol is not None:
+                self.reports[symbol].frames += 1
+            return msgs
+        # A frame counts once per book it touched, however many messages it carried.
+        for symbol in {s for s in map(self._dispatch, msgs) if s is not None}:
             self.reports[symbol].frames += 1
         return msgs
 
-    def _dispatch(self, msg: Message, touched: set[str]) -> None:
+    def _dispatch(self, msg: Message) -> str | None:
+        """Routes one message; returns the symbol of the book it concerned, if any."""
         if isinstance(msg, BookMessage):
-            sync = self.sync_for(msg)
+            symbol = msg.symbol
+            sync = self.syncs.get(symbol) or self.sync_for(msg)
             events = sync.on_message(msg)
-            self.reports[msg.symbol].events.extend(events)
-            if self._on_event:
-                for ev in events:
-                    self._on_event(ev)
-            self.tob[msg.symbol].on_book(sync)
-            touched.add(msg.symbol)
+            if events:
+                self.reports[symbol].events.extend(events)
+                if self._on_event:
+                    for ev in events:
+                        self._on_event(ev)
+            tob = self.tob[symbol]
+            if tob.pending:
+                tob.on_book(sync)
             if self._on_message:
                 self._on_message(msg, sync)
-        elif isinstance(msg, Quote):
+            return symbol
+        if isinstance(msg, Quote):
             sync_or_none = self.syncs.get(msg.symbol)
             if sync_or_none is not None:
                 self.tob[msg.symbol].on_quote(msg, sync_or_none)
-                touched.add(msg.symbol)
             if self._on_message:
                 self._on_message(msg, sync_or_none)
-        elif not isinstance(msg, Status) and self._on_message:
+            return msg.symbol if sync_or_none is not None else None
+        if not isinstance(msg, Status) and self._on_message:
             self._on_message(msg, self.syncs.get(msg.symbol))
+        return None
 
     def finish(self) -> list[BookReport]:
         out = []

@@ -160,22 +160,24 @@ class BookSync:
 
     def on_message(self, msg: BookMessage) -> list[SyncEvent]:
         """Feeds one message; returns the state changes it caused."""
-        self._cur.events = []
+        events: list[SyncEvent] = []
+        self._cur.events = events
         self.stats.messages += 1
         self.last_ts_recv_ns = msg.ts_recv_ns
-        if self.state is SyncState.HALTED:
-            self.stats.stale_dropped += 1
-        elif msg.kind is Kind.SNAPSHOT:
-            self._on_snapshot(msg)
-        elif msg.kind is Kind.RESET:
-            self._lose_sync(msg.ts_recv_ns, Reason.VENUE_RESET, "venue reset the book")
-        elif msg.kind is Kind.HEARTBEAT:
-            self._on_heartbeat(msg)
-        elif self.state is SyncState.SYNCED:
+        kind = msg.kind
+        if self.state is SyncState.SYNCED and kind is Kind.DELTA:  # nearly every message
             self._on_live_delta(msg)
+        elif self.state is SyncState.HALTED:
+            self.stats.stale_dropped += 1
+        elif kind is Kind.SNAPSHOT:
+            self._on_snapshot(msg)
+        elif kind is Kind.RESET:
+            self._lose_sync(msg.ts_recv_ns, Reason.VENUE_RESET, "venue reset the book")
+        elif kind is Kind.HEARTBEAT:
+            self._on_heartbeat(msg)
         else:
             self._buffer_delta(msg)
-        return self._cur.events
+        return events
 
     def reconnect(self, ts_recv_ns: int) -> list[SyncEvent]:
         """The connection dropped: whatever was in flight is unknown."""
@@ -292,7 +294,9 @@ class BookSync:
             self._lose_sync(delta.ts_recv_ns, Reason.GAP, detail)
 
     def _on_live_delta(self, msg: BookMessage) -> None:
-        verdict = self._judge(msg)
+        cur = self._cur
+        verdict = (self.rule.first(cur.last_id, msg) if cur.fresh_snapshot
+                   else self.rule.next(cur.last_id, msg))
         if verdict is Verdict.STALE:
             self.stats.stale_dropped += 1
         elif verdict is Verdict.GAP:
@@ -304,21 +308,25 @@ class BookSync:
             self._apply(msg)
 
     def _apply(self, msg: BookMessage) -> bool:
-        """Applies a delta judged APPLY; False when its checksum then failed."""
-        self.book.apply(msg.levels)
-        self._truncate(msg)
+        """Applies a delta judged APPLY; False when its checksum then failed.
+        (Runs for every delta: the steps are written out rather than called.)"""
+        book, stats, levels = self.book, self.stats, msg.levels
+        book.apply(levels)
+        limit = msg.depth_limit or self.depth_limit
+        if limit:
+            book.truncate(limit)
         if msg.last_seq is not None:
             self._cur.last_id = msg.last_seq
         self._cur.fresh_snapshot = False
-        self.stats.deltas_applied += 1
-        self.stats.levels_applied += len(msg.levels)
-        if not self._checksum_ok(msg):
+        stats.deltas_applied += 1
+        stats.levels_applied += len(levels)
+        if msg.checksum is not None and not self._checksum_ok(msg):
             return False
-        crossed = self.book.is_crossed()
+        crossed = book.is_crossed()
         if crossed and not self._crossed:
-            self.stats.crossed += 1
+            stats.crossed += 1
             if self.resync_on_crossed:
-                self._lose_sync(msg.ts_recv_ns, Reason.CROSSED, f"bbo {self.book.bbo()}")
+                self._lose_sync(msg.ts_recv_ns, Reason.CROSSED, f"bbo {book.bbo()}")
                 return False
         self._crossed = crossed
         return True

@@ -44,10 +44,11 @@ class SequenceRule(Protocol):
         ...
 
 
-def _require(msg: BookMessage, *fields: str) -> None:
+def _lacks(msg: BookMessage, *fields: str) -> ValueError:
+    """The error for a delta without a sequence field its rule needs. Rules test the
+    fields inline and call this only then: they judge every delta of every book."""
     missing = [f for f in fields if getattr(msg, f) is None]
-    if missing:
-        raise ValueError(f"{msg.venue} {msg.symbol}: delta lacks {', '.join(missing)}")
+    return ValueError(f"{msg.venue} {msg.symbol}: delta lacks {', '.join(missing)}")
 
 
 class UpdateRangeRule:
@@ -62,18 +63,16 @@ class UpdateRangeRule:
     snapshot_source: ClassVar[Literal["rest", "stream"]] = "rest"
 
     def first(self, snapshot_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "first_seq", "last_seq")
-        assert snapshot_id is not None and msg.first_seq is not None and msg.last_seq is not None
-        if msg.last_seq <= snapshot_id:
-            return Verdict.STALE
-        return Verdict.APPLY if msg.first_seq <= snapshot_id + 1 else Verdict.GAP
+        return self.next(snapshot_id, msg)  # the snapshot's id plays the last delta's part
 
     def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "first_seq", "last_seq")
-        assert last_id is not None and msg.first_seq is not None and msg.last_seq is not None
-        if msg.last_seq <= last_id:
+        first, last = msg.first_seq, msg.last_seq
+        if first is None or last is None:
+            raise _lacks(msg, "first_seq", "last_seq")
+        assert last_id is not None
+        if last <= last_id:
             return Verdict.STALE
-        return Verdict.APPLY if msg.first_seq <= last_id + 1 else Verdict.GAP
+        return Verdict.APPLY if first <= last_id + 1 else Verdict.GAP
 
 
 class BinanceSpotRule(UpdateRangeRule):
@@ -89,18 +88,22 @@ class BinanceFuturesRule:
     snapshot_source: ClassVar[Literal["rest", "stream"]] = "rest"
 
     def first(self, snapshot_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "first_seq", "last_seq")
-        assert snapshot_id is not None and msg.first_seq is not None and msg.last_seq is not None
-        if msg.last_seq < snapshot_id:
+        first, last = msg.first_seq, msg.last_seq
+        if first is None or last is None:
+            raise _lacks(msg, "first_seq", "last_seq")
+        assert snapshot_id is not None
+        if last < snapshot_id:
             return Verdict.STALE
-        return Verdict.APPLY if msg.first_seq <= snapshot_id else Verdict.GAP
+        return Verdict.APPLY if first <= snapshot_id else Verdict.GAP
 
     def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "last_seq", "prev_seq")
-        assert last_id is not None and msg.last_seq is not None
-        if msg.prev_seq == last_id:
+        last, prev = msg.last_seq, msg.prev_seq
+        if last is None or prev is None:
+            raise _lacks(msg, "last_seq", "prev_seq")
+        assert last_id is not None
+        if prev == last_id:
             return Verdict.APPLY
-        return Verdict.STALE if msg.last_seq <= last_id else Verdict.GAP
+        return Verdict.STALE if last <= last_id else Verdict.GAP
 
 
 class PrevChainRule:
@@ -114,11 +117,12 @@ class PrevChainRule:
         return self.next(snapshot_id, msg)
 
     def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "last_seq", "prev_seq")
-        assert msg.last_seq is not None
-        if msg.prev_seq == last_id:
+        last, prev = msg.last_seq, msg.prev_seq
+        if last is None or prev is None:
+            raise _lacks(msg, "last_seq", "prev_seq")
+        if prev == last_id:
             return Verdict.APPLY
-        if last_id is not None and msg.last_seq <= last_id:
+        if last_id is not None and last <= last_id:
             return Verdict.STALE
         return Verdict.GAP
 
@@ -134,11 +138,12 @@ class ContiguousRule:
         return self.next(snapshot_id, msg)
 
     def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        _require(msg, "last_seq")
-        assert msg.last_seq is not None
-        if last_id is None or msg.last_seq == last_id + 1:
+        last = msg.last_seq
+        if last is None:
+            raise _lacks(msg, "last_seq")
+        if last_id is None or last == last_id + 1:
             return Verdict.APPLY
-        return Verdict.STALE if msg.last_seq <= last_id else Verdict.GAP
+        return Verdict.STALE if last <= last_id else Verdict.GAP
 
 
 class UnsequencedRule:

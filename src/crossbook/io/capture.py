@@ -29,8 +29,12 @@ class CaptureFormatError(ValueError):
     """A capture line that does not follow the format; names the file and line."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaptureRecord:
+    """One line of a capture. A value: nothing downstream changes one. (Not
+    ``frozen``: a frozen dataclass pays ``object.__setattr__`` per field, and one
+    of these is built per line.)"""
+
     recv_ns: int
     kind: RecordKind
     payload: bytes  # the frame, or the REST body
