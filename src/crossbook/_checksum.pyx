@@ -32,7 +32,8 @@ cdef struct DepthC:
     int32_t count
 
 _DEPTH = _dtypes.DEPTH
-if _DEPTH.itemsize != sizeof(DepthC) or [_DEPTH.fields[n][1] for n in ("price", "size", "count")] != [0, 8, 16]:
+_OFFSETS = [_DEPTH.fields[n][1] for n in ("price", "size", "count")]
+if _DEPTH.itemsize != sizeof(DepthC) or _OFFSETS != [0, 8, 16]:
     raise ImportError("crossbook._checksum was built for another DEPTH layout")
 
 cdef enum:
@@ -44,6 +45,11 @@ cdef enum:
     NUMBER_WIDTH = 48
     STACK_BYTES = 8192  # 25 levels a side at ordinary exponents fit
 
+# The core's depth() arrays carry a dtype equal to DEPTH but not DEPTH itself (one
+# object for all its arrays); comparing structured dtypes costs more than writing
+# a level, so the last equal one seen is remembered. Only layout matters here.
+cdef object _equal_dtype = None
+
 ctypedef Py_ssize_t (*render_fn)(char* out, bint neg, uint64_t mag, int exp) noexcept nogil
 
 
@@ -52,15 +58,31 @@ cdef inline uint64_t _mag(int64_t v) noexcept nogil:
     return (<uint64_t>0) - <uint64_t>v if v < 0 else <uint64_t>v
 
 
+# "00".."99": two digits per division halves the loop over a mantissa's digits.
+cdef const char* PAIRS = (b"0001020304050607080910111213141516171819202122232425262728293031"
+                          b"3233343536373839404142434445464748495051525354555657585960616263"
+                          b"6465666768697071727374757677787980818283848586878889909192939495"
+                          b"96979899")
+
+
 cdef inline int _utoa(char* buf, uint64_t v) noexcept nogil:
     """Digits of v at the end of a 20-char buf; returns where they start."""
     cdef int i = 20
-    while True:
+    cdef uint64_t r
+    while v >= 100:
+        r = v % 100
+        v //= 100
+        i -= 2
+        buf[i] = PAIRS[2 * r]
+        buf[i + 1] = PAIRS[2 * r + 1]
+    if v >= 10:
+        i -= 2
+        buf[i] = PAIRS[2 * v]
+        buf[i + 1] = PAIRS[2 * v + 1]
+    else:
         i -= 1
-        buf[i] = <char>(c'0' + v % 10)
-        v //= 10
-        if v == 0:
-            return i
+        buf[i] = <char>(c'0' + v)
+    return i
 
 
 cdef inline Py_ssize_t _put(char* out, const char* src, Py_ssize_t n) noexcept nogil:
@@ -242,9 +264,13 @@ cdef int _rows(object arr, str name, Py_ssize_t depth, const DepthC** rows,
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{name} must be a numpy array of dtype crossbook.dtypes.DEPTH, "
                         f"got {type(arr).__name__}")
+    global _equal_dtype
     cdef cnp.ndarray a = <cnp.ndarray>arr
-    if a.dtype is not _DEPTH and a.dtype != _DEPTH:
-        raise TypeError(f"{name} has dtype {a.dtype}, not crossbook.dtypes.DEPTH")
+    dtype = <object>cnp.PyArray_DESCR(a)
+    if dtype is not _DEPTH and dtype is not _equal_dtype:
+        if dtype != _DEPTH:
+            raise TypeError(f"{name} has dtype {dtype}, not crossbook.dtypes.DEPTH")
+        _equal_dtype = dtype
     if cnp.PyArray_NDIM(a) != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if not (cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a)):
@@ -280,12 +306,12 @@ cdef bytes _build(bids, asks, int pe, int se, Py_ssize_t depth, render_fn render
         if out == NULL:
             raise MemoryError()
     try:
-        with nogil:
-            if interleave:
-                p = _interleave(out, b, nb, a, na, pe, se, render, negate_ask_size)
-            else:
-                p = _concat(out, a, na, pe, se, 0)
-                p = _concat(out, b, nb, pe, se, p)
+        # Not under nogil: a microsecond of work, and a GIL round trip costs a tenth of it.
+        if interleave:
+            p = _interleave(out, b, nb, a, na, pe, se, render, negate_ask_size)
+        else:
+            p = _concat(out, a, na, pe, se, 0)
+            p = _concat(out, b, nb, pe, se, p)
         return PyBytes_FromStringAndSize(out, p)
     finally:
         if out != stack:

@@ -186,6 +186,18 @@ def test_read_only_and_empty_arrays_are_fine(style: str) -> None:
     assert fast(rows, rows, 8, 8) == twin(rows, rows, 8, 8).encode()
 
 
+def test_an_equal_dtype_that_is_another_object_is_fine() -> None:
+    """The core's depth() arrays carry such a dtype; a lookalike still is refused after it."""
+    fields = [("price", "<i8"), ("size", "<i8"), ("count", "<i4")]
+    equal, packed = np.dtype(fields, align=True), np.dtype(fields)
+    assert equal == dtypes.DEPTH and equal is not dtypes.DEPTH
+    rows = depth_array([(5, 1)]).astype(equal)
+    for _ in range(2):
+        assert _checksum.okx_bytes(rows, rows, 0, 0) == b"5:1:5:1"
+        with pytest.raises(TypeError, match="DEPTH"):
+            _checksum.okx_bytes(rows.astype(packed), rows, 0, 0)
+
+
 def test_long_text_spills_from_the_stack_buffer() -> None:
     """Exponents in the thousands make each number thousands of characters long."""
     rows = depth_array([(7, -3)] * 25)
