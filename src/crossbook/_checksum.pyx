@@ -10,6 +10,11 @@ bitget_bytes       crossbook.venues.bitget.bitget_text (bitget_render)
 bitfinex_bytes     crossbook.venues.bitfinex.bitfinex_text (js_number)
 kraken_bytes       crossbook.venues.kraken.kraken_text (_digits)
 =================  =====================================================
+
+Each takes bids and asks as 1-D contiguous DEPTH arrays (``L2Book.depth``), best
+first, and uses the top ``depth`` rows of each. Exponents beyond +-100000 are
+refused. Unlike bitget_render, which follows the thread's decimal context, the
+Bitget text is always the default context's (``E``, no rounding of 19 digits).
 """
 
 cimport numpy as cnp
