@@ -18,12 +18,18 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from crossbook import _checksum, dtypes
 from crossbook.fixedpoint import parse_levels, parse_levels_py
 from crossbook.io.capture import parse_line
 from crossbook.messages import level_events, level_events_py
 from crossbook.replay import Replay
+from crossbook.venues.bitfinex import bitfinex_text
+from crossbook.venues.bitget import bitget_text
+from crossbook.venues.kraken import kraken_text
+from crossbook.venues.okx import okx_text
 from crossbook.venues.registry import make_parser, sniff_venue
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "captures"
@@ -151,3 +157,41 @@ def test_json_decoders_on_binance_frames(benchmark, decoder: str) -> None:  # ty
 
     assert benchmark(run) == len(frames)
     benchmark.extra_info["frames"] = len(frames)
+
+
+# Cython checksum text against its Python twin, on the same best-first arrays. The
+# exponents are each venue's usual ones, so Bitget and Bitfinex hit their
+# exponent-notation paths for the small sizes.
+CHECKSUM_STYLES = {
+    "okx": (_checksum.okx_bytes, okx_text, 1, 8),
+    "bitget": (_checksum.bitget_bytes, bitget_text, 2, 8),
+    "bitfinex": (_checksum.bitfinex_bytes, bitfinex_text, 8, 8),
+    "kraken": (_checksum.kraken_bytes, kraken_text, 5, 8),
+}
+
+
+@pytest.fixture(scope="module")
+def checksum_levels() -> tuple[np.ndarray, np.ndarray]:
+    """25 levels a side around 61837.6, sizes from 1e-8 to 10 (a BTC book's spread of them)."""
+    rng = np.random.default_rng(7)
+    sizes = (10 ** rng.uniform(0, 9, 50)).astype(np.int64)
+    bids = np.zeros(25, dtypes.DEPTH)
+    asks = np.zeros(25, dtypes.DEPTH)
+    bids["price"] = 618376 - np.arange(25) * rng.integers(1, 30, 25)
+    asks["price"] = 618377 + np.arange(25) * rng.integers(1, 30, 25)
+    bids["size"], asks["size"] = sizes[:25], sizes[25:]
+    return bids, asks
+
+
+@pytest.mark.parametrize("impl", ["cython", "python"])
+@pytest.mark.parametrize("style", list(CHECKSUM_STYLES))
+def test_checksum_text_twins(benchmark, style: str, impl: str, checksum_levels) -> None:  # type: ignore[no-untyped-def]
+    fast, twin, pe, se = CHECKSUM_STYLES[style]
+    bids, asks = checksum_levels
+
+    def python() -> bytes:
+        return twin(bids, asks, pe, se).encode("ascii")
+
+    got = benchmark(fast, bids, asks, pe, se) if impl == "cython" else benchmark(python)
+    assert got == python() and len(got) > 200
+    benchmark.extra_info["chars"] = len(got)

@@ -21,6 +21,8 @@ Checksums (conf flag 131072): ``[CHAN, "cs", CHECKSUM]`` is a signed CRC32 of
 ``bid price:bid amount:ask price:-ask amount:...`` over the top 25 levels of
 each side, interleaved, numbers written as JavaScript's ``String(number)``
 (``2e-7``, not ``0.0000002``). The checksum is stored as its unsigned value.
+Verification builds that text in Cython (:func:`crossbook._checksum.bitfinex_bytes`);
+:func:`bitfinex_text` is its plain-Python twin.
 
 Exponents: given as an ``Instrument``, else 8 for prices and amounts (or more
 if the wire shows more): Bitfinex quotes at most 8 decimals, and a JSON number
@@ -56,6 +58,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crossbook import L2Book
+from crossbook._checksum import bitfinex_bytes
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
@@ -85,6 +88,7 @@ __all__ = [
     "SeqAllRule",
     "bitfinex_checksum",
     "bitfinex_checksum_text",
+    "bitfinex_text",
     "js_number",
     "raw_book_checksum",
     "sniff",
@@ -142,19 +146,27 @@ def _interleave(bids: Sequence[tuple[str, str]], asks: Sequence[tuple[str, str]]
     return ":".join(parts)
 
 
+def bitfinex_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_exp: int,
+                  size_exp: int, depth: int = _CRC_LEVELS) -> str:
+    """Plain-Python twin of :func:`crossbook._checksum.bitfinex_bytes` (test oracle,
+    benchmark baseline): the checksum input of best-first DEPTH arrays."""
+    pe, se = price_exp, size_exp
+    return _interleave(
+        [(js_number(int(r["price"]), pe), js_number(int(r["size"]), se)) for r in bids[:depth]],
+        [(js_number(int(r["price"]), pe), js_number(-int(r["size"]), se)) for r in asks[:depth]],
+    )
+
+
 def bitfinex_checksum_text(book: L2Book) -> str:
     """The string Bitfinex feeds to CRC32 for a P0-P4 book (asks with negative amounts)."""
     bids, asks = book.depth(_CRC_LEVELS)
-    pe, se = book.price_exp, book.size_exp
-    return _interleave(
-        [(js_number(int(r["price"]), pe), js_number(int(r["size"]), se)) for r in bids],
-        [(js_number(int(r["price"]), pe), js_number(-int(r["size"]), se)) for r in asks],
-    )
+    return bitfinex_text(bids, asks, book.price_exp, book.size_exp)
 
 
 def bitfinex_checksum(book: L2Book, msg: BookMessage) -> bool:
     """ChecksumFn for Bitfinex P-books; ``msg.checksum`` holds the unsigned value."""
-    return zlib.crc32(bitfinex_checksum_text(book).encode("ascii")) == msg.checksum
+    bids, asks = book.depth(_CRC_LEVELS)
+    return zlib.crc32(bitfinex_bytes(bids, asks, book.price_exp, book.size_exp)) == msg.checksum
 
 
 def _signed(crc: int) -> int:

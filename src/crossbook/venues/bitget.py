@@ -31,6 +31,8 @@ the pair's precision and keeps it ("3.100", "0.00003530"), and a value under
 1e-6 turns scientific ("1.452E-9"). Python's ``str(Decimal)`` follows the same
 rule, so mantissas are rendered through Decimal at the instrument's exponent,
 which therefore has to be the wire precision (it is inferred from the wire).
+Verification builds that text in Cython (:func:`crossbook._checksum.bitget_bytes`);
+:func:`bitget_text` is its plain-Python twin.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from crossbook import L2Book
+from crossbook._checksum import bitget_bytes
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
@@ -50,15 +55,17 @@ from crossbook.messages import BookMessage, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
-    book_levels,
+    crc32_signed,
+    depth_pairs,
     infer_instrument,
-    interleaved_checksum,
+    interleaved_text,
     ms_to_ns,
     text_levels,
 )
 
 __all__ = [
-    "PARSERS", "Bitget", "bitget_checksum", "bitget_render", "sniff", "verify_bitget_checksum",
+    "PARSERS", "Bitget", "bitget_checksum", "bitget_render", "bitget_text", "sniff",
+    "verify_bitget_checksum",
 ]
 
 _INT32 = 1 << 31
@@ -79,9 +86,17 @@ def bitget_render(mantissa: int, exp: int) -> str:
     return str(Decimal(mantissa).scaleb(-exp))
 
 
+def bitget_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_exp: int,
+                size_exp: int, depth: int = 25) -> str:
+    """Plain-Python twin of :func:`crossbook._checksum.bitget_bytes` (test oracle, benchmark
+    baseline): the checksum input of best-first DEPTH arrays."""
+    return interleaved_text(depth_pairs(bids), depth_pairs(asks), price_exp, size_exp,
+                            bitget_render, depth)
+
+
 def bitget_checksum(book: L2Book) -> int:
-    bids, asks = book_levels(book)
-    return interleaved_checksum(bids, asks, book.price_exp, book.size_exp, bitget_render)[0]
+    bids, asks = book.depth(25)
+    return crc32_signed(bitget_bytes(bids, asks, book.price_exp, book.size_exp))
 
 
 def verify_bitget_checksum(book: L2Book, msg: BookMessage) -> bool:

@@ -5,7 +5,9 @@ straight from the wire. The book has no sequence numbers: the CRC32 checksum
 ``"c"`` (updates only, never snapshots) is the only integrity check, computed
 over the top 10 asks then the top 10 bids after the update is applied and the
 book truncated to the subscribed depth (``book-N``), because Kraken sends no
-delete for a level that falls out of the window.
+delete for a level that falls out of the window. Verification builds the
+checksum text in Cython (:func:`crossbook._checksum.kraken_bytes`);
+:func:`kraken_text` is its plain-Python twin.
 
 Raw samples (kraken_book_v1_2021 and the v1 docs)::
 
@@ -33,7 +35,11 @@ import zlib
 from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from crossbook import L2Book
+from crossbook._checksum import kraken_bytes
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
@@ -50,7 +56,7 @@ from crossbook.messages import (
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues.base import ChecksumFn, ParseError, VenueBase, decode_json, wire_decimals
 
-__all__ = ["PARSERS", "KrakenV1", "kraken_checksum", "kraken_checksum_text", "sniff"]
+__all__ = ["PARSERS", "KrakenV1", "kraken_checksum", "kraken_checksum_text", "kraken_text", "sniff"]
 
 CHECKSUM_ALG = "kraken_crc32_top10"
 _CRC_LEVELS = 10
@@ -66,21 +72,30 @@ def _digits(mantissa: int, exp: int) -> str:
     return str(mantissa) if exp >= 0 else str(mantissa) + "0" * -exp
 
 
+def kraken_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_exp: int,
+                size_exp: int, depth: int = _CRC_LEVELS) -> str:
+    """Plain-Python twin of :func:`crossbook._checksum.kraken_bytes` (test oracle,
+    benchmark baseline): the checksum input of best-first DEPTH arrays."""
+    rows = asks[:depth].tolist() + bids[:depth].tolist()
+    pe, se = price_exp, size_exp
+    if pe >= 0 and se >= 0:  # every real pair: the digits are the mantissas themselves
+        return "".join(f"{p or ''}{s or ''}" for p, s, _ in rows)
+    return "".join(_digits(p, pe) + _digits(s, se) for p, s, _ in rows)
+
+
 def kraken_checksum_text(book: L2Book) -> str:
     """The string Kraken feeds to CRC32: top 10 asks (low to high), then top 10
     bids (high to low), each as price then size with the point and leading zeros
     removed. Values are rendered at the book's exponents, which must be the pair's
     precision (v1: the wire's fixed width; v2: the instrument's precision)."""
     bids, asks = book.depth(_CRC_LEVELS)
-    pe, se = book.price_exp, book.size_exp
-    if pe >= 0 and se >= 0:  # every real pair: the digits are the mantissas themselves
-        return "".join(f"{p or ''}{s or ''}" for p, s, _ in asks.tolist() + bids.tolist())
-    return "".join(_digits(p, pe) + _digits(s, se) for p, s, _ in asks.tolist() + bids.tolist())
+    return kraken_text(bids, asks, book.price_exp, book.size_exp)
 
 
 def kraken_checksum(book: L2Book, msg: BookMessage) -> bool:
     """ChecksumFn for Kraken v1 and v2 books (unsigned CRC32)."""
-    return zlib.crc32(kraken_checksum_text(book).encode("ascii")) == msg.checksum
+    bids, asks = book.depth(_CRC_LEVELS)
+    return zlib.crc32(kraken_bytes(bids, asks, book.price_exp, book.size_exp)) == msg.checksum
 
 
 def _seconds_ns(venue: str, text: object) -> int:

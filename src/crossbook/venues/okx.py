@@ -56,7 +56,9 @@ Checksum (legacy; OKX fixed the field at 0 from 2026-06-23, so 0 means absent):
 CRC32 of the top 25 levels interleaved ``bid px:bid sz:ask px:ask sz:...`` (a side
 that runs out is skipped), as a signed int32. Numbers are the wire text, which OKX
 sends without trailing zeros ("5.16", "30261"): mantissas are rendered at the
-instrument's exponent and stripped the same way.
+instrument's exponent and stripped the same way. Verification builds that text
+in Cython (:func:`crossbook._checksum.okx_bytes`); :func:`okx_text` is its
+plain-Python twin.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crossbook import L2Book
+from crossbook._checksum import okx_bytes
 from crossbook._side import Side
 from crossbook.fixedpoint import format_fixed, parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
@@ -101,11 +104,14 @@ __all__ = [
     "OkxSeqRule",
     "book_levels",
     "crc32_signed",
+    "depth_pairs",
     "infer_instrument",
     "interleaved_checksum",
+    "interleaved_text",
     "ms_to_ns",
     "okx_checksum",
     "okx_render",
+    "okx_text",
     "sniff",
     "text_levels",
     "verify_okx_checksum",
@@ -130,9 +136,9 @@ _PLAIN_SYMBOL = frozenset({"books", "books-l2-tbt"})
 # -- checksum -------------------------------------------------------------------
 
 
-def crc32_signed(text: str) -> int:
+def crc32_signed(text: str | bytes) -> int:
     """zlib's CRC32 of the ASCII text, as the signed int32 OKX and Bitget send."""
-    crc = zlib.crc32(text.encode("ascii"))
+    crc = zlib.crc32(text.encode("ascii") if isinstance(text, str) else text)
     return crc - (1 << 32) if crc >= _INT32 else crc
 
 
@@ -144,11 +150,34 @@ def okx_render(mantissa: int, exp: int) -> str:
     return s
 
 
+def depth_pairs(levels: npt.NDArray[np.void]) -> list[tuple[int, int]]:
+    """(price, size) mantissas of DEPTH rows, in their order."""
+    return list(zip(levels["price"].tolist(), levels["size"].tolist(), strict=True))
+
+
 def book_levels(book: L2Book, n: int = 25) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Top ``n`` (price, size) mantissas per side, best first."""
     bids, asks = book.depth(n)
-    return (list(zip(bids["price"].tolist(), bids["size"].tolist(), strict=True)),
-            list(zip(asks["price"].tolist(), asks["size"].tolist(), strict=True)))
+    return depth_pairs(bids), depth_pairs(asks)
+
+
+def interleaved_text(
+    bids: Sequence[tuple[int, int]],
+    asks: Sequence[tuple[int, int]],
+    price_exp: int,
+    size_exp: int,
+    render: Callable[[int, int], str],
+    depth: int = 25,
+) -> str:
+    """The OKX-style checksum input ``bid px:bid sz:ask px:ask sz:...``, best first."""
+    parts: list[str] = []
+    for i in range(depth):
+        for side in (bids, asks):
+            if i < len(side):
+                px, sz = side[i]
+                parts.append(render(px, price_exp))
+                parts.append(render(sz, size_exp))
+    return ":".join(parts)
 
 
 def interleaved_checksum(
@@ -160,20 +189,21 @@ def interleaved_checksum(
     depth: int = 25,
 ) -> tuple[int, str]:
     """The OKX-style checksum (signed) and its input string, from best-first levels."""
-    parts: list[str] = []
-    for i in range(depth):
-        for side in (bids, asks):
-            if i < len(side):
-                px, sz = side[i]
-                parts.append(render(px, price_exp))
-                parts.append(render(sz, size_exp))
-    text = ":".join(parts)
+    text = interleaved_text(bids, asks, price_exp, size_exp, render, depth)
     return crc32_signed(text), text
 
 
+def okx_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_exp: int,
+             size_exp: int, depth: int = 25) -> str:
+    """Plain-Python twin of :func:`crossbook._checksum.okx_bytes` (test oracle, benchmark
+    baseline): the checksum input of best-first DEPTH arrays."""
+    return interleaved_text(depth_pairs(bids), depth_pairs(asks), price_exp, size_exp,
+                            okx_render, depth)
+
+
 def okx_checksum(book: L2Book) -> int:
-    bids, asks = book_levels(book)
-    return interleaved_checksum(bids, asks, book.price_exp, book.size_exp, okx_render)[0]
+    bids, asks = book.depth(25)
+    return crc32_signed(okx_bytes(bids, asks, book.price_exp, book.size_exp))
 
 
 def verify_okx_checksum(book: L2Book, msg: BookMessage) -> bool:
