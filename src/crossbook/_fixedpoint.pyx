@@ -4,9 +4,10 @@
 Exact twin of crossbook.fixedpoint.parse_fixed_py (tested against it)."""
 
 cimport numpy as cnp
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
@@ -42,19 +43,32 @@ if _LEVEL_EVENT.itemsize != sizeof(LevelEventC) or _LEVEL_EVENT.fields["flags"][
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
 
-# np.empty(n, dtype=LEVEL_EVENT) spends most of its time resolving the structured
-# dtype; one array is built per frame, so the descriptor is resolved once here.
+# One LEVEL_EVENT array is built per frame. When numpy allocates a structured
+# array itself it inspects every field to decide whether the memory needs
+# filling, which costs more than parsing a small frame; so the rows live in a
+# bytearray that the array views (writeable, owned through its base), and the
+# descriptor is resolved once.
 cdef cnp.dtype _LEVEL_EVENT_DESCR = np.dtype(_LEVEL_EVENT)
 
 cdef extern from "numpy/arrayobject.h":
+    PyTypeObject PyArray_Type
     # Declared here because numpy's .pxd leaves it out: it steals the descriptor.
-    object _PyArray_Empty "PyArray_Empty" (int nd, cnp.npy_intp* dims, PyObject* descr, int fortran)
+    object _PyArray_NewFromDescr "PyArray_NewFromDescr" (
+        PyTypeObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+        cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
 
 
 cdef inline object _new_events(Py_ssize_t n):
     cdef cnp.npy_intp dims = n
-    Py_INCREF(_LEVEL_EVENT_DESCR)  # PyArray_Empty steals a reference
-    return _PyArray_Empty(1, &dims, <PyObject*>_LEVEL_EVENT_DESCR, 0)
+    store = PyByteArray_FromStringAndSize(NULL, n * sizeof(LevelEventC))
+    Py_INCREF(_LEVEL_EVENT_DESCR)  # stolen by PyArray_NewFromDescr
+    arr = _PyArray_NewFromDescr(&PyArray_Type, <PyObject*>_LEVEL_EVENT_DESCR, 1, &dims, NULL,
+                                PyByteArray_AS_STRING(store),
+                                cnp.NPY_ARRAY_CARRAY, NULL)
+    cnp.set_array_base(arr, store)
+    if not cnp.PyArray_ISALIGNED(arr):  # never seen (the allocator aligns to 16), but rows must be
+        return np.empty(n, dtype=_LEVEL_EVENT_DESCR)
+    return arr
 
 cdef enum:
     OK = 0

@@ -8,7 +8,7 @@ exponents; timestamps are int64 nanoseconds, exchange and receive time kept apar
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import msgspec
@@ -63,12 +63,12 @@ class Instrument:
     tick: int | None = None
 
 
-@dataclass(slots=True, eq=False)
-class BookMessage:
+class BookMessage(msgspec.Struct, eq=False):
     """A snapshot, delta, reset or heartbeat for one book.
 
-    A value: nothing downstream changes one. (Not ``frozen``: a frozen dataclass
-    pays ``object.__setattr__`` per field, and one of these is built per frame.)
+    A value: nothing downstream changes one. (A msgspec Struct rather than a
+    dataclass: one is built per frame, and a Struct is built in C, about three
+    times faster, keywords included.)
 
     ``levels`` is a LEVEL_EVENT array: action UPDATE with the new absolute size
     (0 removes the level), ready for ``L2Book.apply``. Sequence fields are the
@@ -90,7 +90,7 @@ class BookMessage:
     checksum_alg: str | None = None
     depth_limit: int | None = None
     #: Venue-specific extras a sync rule or checksum needs (e.g. the wire text of levels).
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = {}  # msgspec gives each message its own empty dict
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BookMessage):
@@ -99,14 +99,15 @@ class BookMessage:
             np.array_equal(getattr(self, f), getattr(other, f))
             if f == "levels"
             else getattr(self, f) == getattr(other, f)
-            for f in self.__dataclass_fields__
+            for f in self.__struct_fields__
         )
 
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
+# Trades, quotes and statuses arrive a frame at a time too: frozen msgspec Structs
+# (immutable, hashable, compared field by field) cost a third of a frozen dataclass.
+class Trade(msgspec.Struct, frozen=True):
     venue: str
     symbol: str
     price: int
@@ -117,8 +118,7 @@ class Trade:
     ts_exchange_ns: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(msgspec.Struct, frozen=True):
     """A venue's own top of book (Binance bookTicker), for checking our book."""
 
     venue: str
@@ -132,8 +132,7 @@ class Quote:
     ts_exchange_ns: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(msgspec.Struct, frozen=True):
     """A venue control frame worth reporting (subscription ack, error, info)."""
 
     venue: str

@@ -165,9 +165,8 @@ class _BinanceBase(VenueBase):
             levels = json_level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts or 0, recv_ns)
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{d.s} U={d.U}: {exc}") from exc
-        # Positional: keywords cost a third of building the message, once per frame.
-        # (venue, symbol, kind, levels, ts_recv_ns, ts_exchange_ns, first_seq, last_seq, prev_seq)
-        return BookMessage(self.venue, d.s, Kind.DELTA, levels, recv_ns, ts, d.U, d.u, d.pu)
+        return BookMessage(self.venue, d.s, Kind.DELTA, levels, recv_ns, ts,
+                           first_seq=d.U, last_seq=d.u, prev_seq=d.pu)
 
     def _quote(self, t: _Ticker, recv_ns: int) -> Quote:
         inst = self.instruments.resolve(t.s, [[t.b, t.B], [t.a, t.A]])
