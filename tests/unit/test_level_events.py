@@ -100,3 +100,12 @@ def test_json_level_events_reads_msgspec_raw() -> None:
         json_level_events(b'[["1","2"]', b"[]", 0, 0)
     with pytest.raises(TypeError):
         json_level_events("[]", b"[]", 0, 0)  # text, not bytes: the caller encodes
+
+
+def test_json_level_events_beyond_the_stack_buffer() -> None:
+    """A REST snapshot has thousands of rows: they go to the heap, same result."""
+    rows = [[f"{61000 - i}.{i % 100:02d}", f"{i % 7}.5"] for i in range(3000)]
+    raw = msgspec.json.encode(rows)
+    fast = json_level_events(raw, raw, 2, 1, 5, 6, snapshot=True)
+    assert fast.tobytes() == json_level_events_py(raw, raw, 2, 1, 5, 6, snapshot=True).tobytes()
+    assert len(fast) == 6000 and fast.flags.aligned and fast.flags.writeable
