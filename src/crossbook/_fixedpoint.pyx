@@ -314,7 +314,8 @@ def level_events(bids, asks, int price_exp, int size_exp, *, int64_t ts_exchange
 # A depth frame is mostly its level arrays; decoding them into Python lists of str
 # costs more than everything else done with the frame. The venue's JSON decoder
 # hands them over undecoded (msgspec.Raw) and this scanner reads the common shape,
-# [["price","size",...],...] with plain strings, straight into LEVEL_EVENT rows.
+# [["price","size",...],...] with plain strings or bare JSON numbers, straight
+# into LEVEL_EVENT rows.
 # Anything else (escapes, numbers, a value that does not fit) takes the general
 # path, which decodes the JSON and reports exactly what is wrong.
 
@@ -345,6 +346,62 @@ cdef inline Py_ssize_t _string(const unsigned char* s, Py_ssize_t i, Py_ssize_t 
         return -1
     start[0] = i + 1
     return j + 1
+
+
+cdef inline Py_ssize_t _number_end(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Index past the JSON number at s[i] (strict JSON grammar: no leading zeros,
+    digits on both sides of a point), or -1 when there is none."""
+    cdef Py_ssize_t j = i, k
+    if j < n and s[j] == c'-':
+        j += 1
+    if j >= n:
+        return -1
+    if s[j] == c'0':
+        j += 1
+    elif c'1' <= s[j] <= c'9':
+        while j < n and c'0' <= s[j] <= c'9':
+            j += 1
+    else:
+        return -1
+    if j < n and s[j] == c'.':
+        j += 1
+        k = j
+        while j < n and c'0' <= s[j] <= c'9':
+            j += 1
+        if j == k:
+            return -1
+    if j < n and (s[j] == c'e' or s[j] == c'E'):
+        j += 1
+        if j < n and (s[j] == c'+' or s[j] == c'-'):
+            j += 1
+        k = j
+        while j < n and c'0' <= s[j] <= c'9':
+            j += 1
+        if j == k:
+            return -1
+    return j
+
+
+cdef inline int _cell_number(const unsigned char* s, Py_ssize_t i, Py_ssize_t n, int exp,
+                             int64_t* out, Py_ssize_t* end) noexcept nogil:
+    """A level's price or size: decimal text in a JSON string (most venues) or a
+    bare JSON number (Huobi), whose text is just as exact."""
+    cdef Py_ssize_t j
+    if i < n and s[i] == c'"':
+        return _quoted_number(s, i, n, exp, out, end)
+    j = _number_end(s, i, n)
+    if j < 0 or _parse(<const char*>s + i, j - i, exp, out) != OK:
+        return SCAN_OTHER
+    end[0] = j
+    return SCAN_OK
+
+
+cdef inline Py_ssize_t _skip_cell(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Index past a further field of a row (a string or a number), or -1."""
+    cdef Py_ssize_t start
+    if i < n and s[i] == c'"':
+        return _string(s, i, n, &start)
+    return _number_end(s, i, n)
 
 
 cdef inline int _quoted_number(const unsigned char* s, Py_ssize_t i, Py_ssize_t n, int exp,
@@ -386,7 +443,7 @@ cdef inline int _quoted_number(const unsigned char* s, Py_ssize_t i, Py_ssize_t 
 cdef int _scan_rows(const unsigned char* s, Py_ssize_t n, LevelEventC* out, Py_ssize_t cap,
                     Py_ssize_t* k, uint8_t side, int price_exp, int size_exp,
                     int64_t ts_exchange_ns, int64_t ts_recv_ns, uint16_t flags) noexcept nogil:
-    cdef Py_ssize_t i = _ws(s, 0, n), skip
+    cdef Py_ssize_t i = _ws(s, 0, n)
     cdef int64_t price = 0, size = 0
     if i >= n or s[i] != c'[':
         return SCAN_OTHER
@@ -396,16 +453,16 @@ cdef int _scan_rows(const unsigned char* s, Py_ssize_t n, LevelEventC* out, Py_s
     while True:
         if i >= n or s[i] != c'[' or k[0] >= cap:
             return SCAN_OTHER
-        if _quoted_number(s, _ws(s, i + 1, n), n, price_exp, &price, &i) != SCAN_OK:
+        if _cell_number(s, _ws(s, i + 1, n), n, price_exp, &price, &i) != SCAN_OK:
             return SCAN_OTHER
         i = _ws(s, i, n)
         if i >= n or s[i] != c',':
             return SCAN_OTHER
-        if _quoted_number(s, _ws(s, i + 1, n), n, size_exp, &size, &i) != SCAN_OK:
+        if _cell_number(s, _ws(s, i + 1, n), n, size_exp, &size, &i) != SCAN_OK:
             return SCAN_OTHER
         i = _ws(s, i, n)
-        while i < n and s[i] == c',':  # further fields (order counts, ids): plain strings
-            i = _string(s, _ws(s, i + 1, n), n, &skip)
+        while i < n and s[i] == c',':  # further fields (order counts, ids)
+            i = _skip_cell(s, _ws(s, i + 1, n), n)
             if i < 0:
                 return SCAN_OTHER
             i = _ws(s, i, n)
@@ -429,14 +486,23 @@ cdef int _scan_rows(const unsigned char* s, Py_ssize_t n, LevelEventC* out, Py_s
         return SCAN_OTHER
 
 
+_rows_decoder = None
+
+
 def _decode_rows(raw, what):
+    global _rows_decoder
     import msgspec
+    if _rows_decoder is None:  # JSON numbers keep their text, as the scanner reads them
+        _rows_decoder = msgspec.json.Decoder(float_hook=str)
     try:
-        rows = msgspec.json.decode(raw)
+        rows = _rows_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"malformed {what} level array: {exc}") from None
     if not isinstance(rows, list):
         raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ValueError(f"{what} level row {i} must be a JSON array, got {row!r}")
     return rows
 
 

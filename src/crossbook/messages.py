@@ -195,6 +195,10 @@ def level_events_py(
     return out
 
 
+# JSON numbers keep their text (float_hook gets it verbatim): exact, like strings.
+_rows_decoder = msgspec.json.Decoder(float_hook=str)
+
+
 def json_level_events_py(
     bids_raw: bytes | msgspec.Raw,
     asks_raw: bytes | msgspec.Raw,
@@ -208,15 +212,19 @@ def json_level_events_py(
     """level_events from the undecoded JSON of the bid and ask arrays.
 
     Plain-Python twin of :func:`json_level_events` (Cython): decode, then build.
-    Malformed JSON, or JSON that is not an array, is a ValueError."""
+    Values may be decimal text or bare JSON numbers (read from their exact text,
+    never through float). Malformed JSON, or JSON that is not an array, is a ValueError."""
     sides = []
     for raw, what in ((bids_raw, "bid"), (asks_raw, "ask")):
         try:
-            rows = msgspec.json.decode(raw)
+            rows = _rows_decoder.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"malformed {what} level array: {exc}") from None
         if not isinstance(rows, list):
             raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise ValueError(f"{what} level row {i} must be a JSON array, got {row!r}")
         sides.append(rows)
     return level_events_py(sides[0], sides[1], price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
                            ts_recv_ns=ts_recv_ns, snapshot=snapshot)

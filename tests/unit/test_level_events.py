@@ -60,11 +60,20 @@ def test_known_rows() -> None:
 _ws = st.sampled_from(["", " ", "\n", "\t "])
 
 
+# Cells as venues write them (text, or JSON numbers with exponents), and near misses
+# ("01", "5.", "+1") that JSON forbids when bare.
+json_cell = st.one_of(
+    text,
+    st.from_regex(r"-?(0|[1-9][0-9]{0,8})(\.[0-9]{1,9})?([eE][+-]?[0-9]{1,2})?", fullmatch=True),
+    st.sampled_from(["01", "5.", "+1", "-", "1e", "true", "null", "1E400"]),
+)
+
+
 @st.composite
 def json_rows(draw):  # type: ignore[no-untyped-def]
     """The JSON text of a level array: mostly the venues' shape, sometimes not."""
     row_texts = []
-    for row in draw(st.lists(st.lists(text, min_size=1, max_size=4), max_size=5)):
+    for row in draw(st.lists(st.lists(json_cell, min_size=1, max_size=4), max_size=5)):
         cells = [draw(st.sampled_from(['"{}"', '"{}"', "{}"])).format(c.replace('"', "'")) for c in row]
         sep = draw(_ws) + "," + draw(_ws)
         row_texts.append("[" + draw(_ws) + sep.join(cells) + draw(_ws) + "]")
@@ -83,6 +92,7 @@ def json_rows(draw):  # type: ignore[no-untyped-def]
        snapshot=st.booleans(), ts=st.integers(0, 2**62))
 @example(bids=b'[["1.5","2"]]', asks=b'[ ["1\\u0030", "3", "x"] ]', pexp=1, sexp=0, snapshot=False, ts=0)
 @example(bids=b'[["1.5","2"]] ', asks=b"{}", pexp=1, sexp=0, snapshot=True, ts=0)
+@example(bids=b"[[9.121E-7, 92730.24], [0, 5, 7]]", asks=b"[[1e2,-0.0]]", pexp=9, sexp=2, snapshot=False, ts=0)
 def test_json_twins_agree(bids, asks, pexp, sexp, snapshot, ts) -> None:  # type: ignore[no-untyped-def]
     fast = outcome(json_level_events, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
     slow = outcome(json_level_events_py, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)

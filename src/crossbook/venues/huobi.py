@@ -40,9 +40,18 @@ import msgspec
 
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
+from crossbook.messages import (
+    EMPTY_LEVELS,
+    BookMessage,
+    Instrument,
+    Kind,
+    Message,
+    Status,
+    Trade,
+    json_level_events,
+)
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues._exactnum import build_levels, decimals, to_mantissa
+from crossbook.venues._exactnum import decimals, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "HuobiSpot", "HuobiSwap", "sniff"]
@@ -66,12 +75,18 @@ class _Frame(msgspec.Struct):
     err_msg: str | None = msgspec.field(default=None, name="err-msg")
 
 
+# The level arrays stay undecoded: json_level_events reads their numbers' exact text.
 class _Depth(msgspec.Struct):
-    bids: list[tuple[Decimal, Decimal]]
-    asks: list[tuple[Decimal, Decimal]]
+    bids: msgspec.Raw
+    asks: msgspec.Raw
     ts: int
     version: int
     mrid: int | None = None
+
+
+class _DepthFrame(msgspec.Struct):
+    ch: str
+    tick: _Depth
 
 
 class _Trade(msgspec.Struct):
@@ -84,6 +99,13 @@ class _Trade(msgspec.Struct):
 
 
 _frame = msgspec.json.Decoder(_Frame, float_hook=Decimal)
+_depth_frame = msgspec.json.Decoder(_DepthFrame)
+_rows = msgspec.json.Decoder(list[tuple[Decimal, Decimal]])
+
+
+def _decimal_rows(d: _Depth) -> list[tuple[Decimal, Decimal]]:
+    """The levels as exact Decimals: for inferring exponents and explaining failures."""
+    return _rows.decode(d.bids) + _rows.decode(d.asks)
 
 
 class _HuobiBase(VenueBase):
@@ -96,6 +118,8 @@ class _HuobiBase(VenueBase):
         return _DEPTH
 
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
+        if frame.startswith(b'{"ch":"market.') and frame.find(b".depth.step", 14, 80) > 0:
+            return self._depth(frame, recv_ns)  # nearly every frame
         try:
             f = _frame.decode(frame)
         except DECODE_ERRORS as exc:
@@ -108,7 +132,7 @@ class _HuobiBase(VenueBase):
         symbol = parts[1]
         try:
             if parts[2] == "depth" and len(parts) == 4 and parts[3].startswith("step"):
-                return self._snapshot(symbol, msgspec.convert(f.tick, _Depth), recv_ns)
+                return self._depth(frame, recv_ns)
             if parts[2:] == ["trade", "detail"]:
                 if self.instruments.get(symbol) is None:
                     # Exponents come from the first book; one trade price could contradict it.
@@ -120,6 +144,21 @@ class _HuobiBase(VenueBase):
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.ch}: {exc}", frame) from exc
         return [Status(self.venue, symbol, f"unhandled channel {f.ch}", recv_ns)]
+
+    def _depth(self, frame: bytes, recv_ns: int) -> list[Message]:
+        try:
+            f = _depth_frame.decode(frame)
+        except DECODE_ERRORS as exc:
+            raise ParseError(self.venue, f"bad depth payload ({exc})", frame) from exc
+        parts = f.ch.split(".")
+        if len(parts) != 4 or parts[0] != "market" or parts[2] != "depth" or not parts[3].startswith("step"):
+            raise ParseError(self.venue, f"unexpected channel {f.ch!r}", frame)
+        try:
+            return self._snapshot(parts[1], f.tick, recv_ns)
+        except DECODE_ERRORS as exc:
+            raise ParseError(self.venue, f"bad {f.ch} levels ({exc})", frame) from exc
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise ParseError(self.venue, f"{f.ch}: {exc}", frame) from exc
 
     def _control(self, f: _Frame, frame: bytes, recv_ns: int) -> Status:
         if f.ping is not None:
@@ -149,15 +188,13 @@ class _HuobiBase(VenueBase):
         return inst
 
     def _snapshot(self, symbol: str, d: _Depth, recv_ns: int) -> list[Message]:
-        rows = [*d.bids, *d.asks]
-        inst = self._instrument(symbol, rows)
-        sides = [int(Side.BID)] * len(d.bids) + [int(Side.ASK)] * len(d.asks)
+        inst = self.instruments.get(symbol) or self._instrument(symbol, _decimal_rows(d))
         ts = d.ts * _MS
         try:
-            levels = build_levels(sides, [r[0] for r in rows], [r[1] for r in rows], inst,
-                                  ts_exchange_ns=ts, ts_recv_ns=recv_ns, snapshot=True)
+            levels = json_level_events(d.bids, d.asks, inst.price_exp, inst.size_exp, ts, recv_ns,
+                                       snapshot=True)
         except (ValueError, OverflowError) as exc:
-            if any(r[0] < 0 or r[1] < 0 for r in rows):
+            if any(r[0] < 0 or r[1] < 0 for r in _decimal_rows(d)):
                 raise
             # A valid book this instrument's mantissas cannot hold exactly: the book
             # already held is older than the venue's, so it is withheld, loudly.
