@@ -27,7 +27,8 @@ class BookReport:
     symbol: str
     frames: int = 0
     messages: int = 0
-    levels: int = 0
+    levels: int = 0  # applied by deltas
+    snapshot_levels: int = 0
     snapshots: int = 0
     gaps: int = 0
     resyncs: int = 0
@@ -185,6 +186,7 @@ class Replay:
             r = self.reports[symbol]
             st = sync.stats
             r.messages, r.levels, r.snapshots = st.messages, st.levels_applied, st.snapshots
+            r.snapshot_levels = st.snapshot_levels
             r.gaps, r.resyncs = st.gaps, st.resyncs
             r.checksums_ok, r.checksums_failed = st.checksums_ok, st.checksums_failed
             r.stale_dropped, r.crossed = st.stale_dropped, st.crossed

@@ -75,7 +75,8 @@ class SyncStats:
     messages: int = 0
     snapshots: int = 0
     deltas_applied: int = 0
-    levels_applied: int = 0
+    levels_applied: int = 0  # by deltas
+    snapshot_levels: int = 0  # loaded from snapshots
     heartbeats: int = 0
     stale_dropped: int = 0
     buffered: int = 0
@@ -238,6 +239,7 @@ class BookSync:
             self.stats.snapshots_ignored += 1
             return
         self.stats.snapshots += 1
+        self.stats.snapshot_levels += len(msg.levels)
         pending, self._buffer = self._buffer, deque()
         if self.rule.snapshot_source == "stream":
             # The stream sends its snapshot first: anything buffered before it is superseded.

@@ -26,6 +26,7 @@ def test_stream_snapshot_then_contiguous_deltas() -> None:
     assert (ev.old, ev.new, ev.reason) == (SyncState.INIT, SyncState.SYNCED, Reason.SNAPSHOT)
     assert s.on_message(msg(Kind.DELTA, 11, [["101", "2"]])) == []
     assert s.view().bbo() == ((101, 2), None)
+    assert (s.stats.snapshot_levels, s.stats.levels_applied) == (1, 1)
     assert s.on_message(msg(Kind.DELTA, 11, [["99", "9"]])) == []  # a duplicate: stale, counted
     assert s.stats.stale_dropped == 1 and s.view().level(1, 99) is None
     assert s.resync_request is None
