@@ -322,8 +322,8 @@ def level_events(bids, asks, int price_exp, int size_exp, *, int64_t ts_exchange
 cdef enum:
     SCAN_OK = 0
     SCAN_OTHER = 1   # not the common shape or not a clean value: use the general path
-    MIN_ROW_BYTES = 9  # ["0","0"]
-    STACK_ROWS = 256  # a depth update's rows fit on the stack; snapshots go to the heap
+    MIN_ROW_BYTES = 5  # [0,0]
+    STACK_ROWS = 512  # a depth update's rows fit on the stack (20 KB); snapshots go to the heap
 
 cdef inline Py_ssize_t _ws(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
     while i < n and (s[i] == 32 or s[i] == 10 or s[i] == 13 or s[i] == 9):

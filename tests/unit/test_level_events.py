@@ -119,3 +119,10 @@ def test_json_level_events_beyond_the_stack_buffer() -> None:
     fast = json_level_events(raw, raw, 2, 1, 5, 6, snapshot=True)
     assert fast.tobytes() == json_level_events_py(raw, raw, 2, 1, 5, 6, snapshot=True).tobytes()
     assert len(fast) == 6000 and fast.flags.aligned and fast.flags.writeable
+
+
+def test_json_level_events_compact_numeric_rows() -> None:
+    """The shortest rows ([0,0]) still fit the scanner's bound on the row count."""
+    raw = b"[" + b",".join(b"[%d,%d]" % (i % 10, i % 3) for i in range(700)) + b"]"
+    fast = json_level_events(raw, b"[]", 0, 0)
+    assert fast.tobytes() == json_level_events_py(raw, b"[]", 0, 0).tobytes() and len(fast) == 700
