@@ -3,7 +3,9 @@ must sync with no gap and agree with the venue's own bookTicker at every matchin
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,9 @@ import pytest
 
 from crossbook import Side, dtypes
 from crossbook.io import read_capture
+from crossbook.io.capture import CaptureRecord
 from crossbook.messages import BookMessage, Kind, Quote, Status, Trade
-from crossbook.replay import Replay
+from crossbook.replay import BookReport, Replay
 from crossbook.venues.base import ParseError
 from crossbook.venues.binance import BinanceCoinm, BinanceSpot, BinanceUsdm
 
@@ -194,3 +197,71 @@ def test_replay_reports_an_unexpected_parser_exception_instead_of_dying() -> Non
     assert replay.feed(read_one(b"1 " + DEPTH)) == []
     (err,) = replay.parse_errors
     assert "unexpected KeyError in binance parser" in err
+
+
+def _bundled_records() -> list[CaptureRecord]:
+    ref = resources.files("crossbook") / "data" / "binance_spot_btcusdt_20240808_slice.cap.gz"
+    with resources.as_file(ref) as path:
+        return list(read_capture(path))
+
+
+def _replay_records(records: list[CaptureRecord]) -> tuple[Replay, BookReport]:
+    replay = Replay(BinanceSpot())
+    for rec in records:
+        replay.feed(rec)
+    (report,) = replay.finish()
+    return replay, report
+
+
+def _depth_indexes(records: list[CaptureRecord]) -> list[int]:
+    return [i for i, r in enumerate(records) if b"@depth" in r.payload[:40]]
+
+
+def test_faults_injected_in_the_bundled_capture_are_each_caught() -> None:
+    """Duplicate, reorder, truncate and corrupt frames of a real capture: each is
+    detected and reported, and no book out of step is ever served."""
+    records = _bundled_records()
+    depth = _depth_indexes(records)
+    k = depth[300]
+
+    clean = _replay_records(records)[1]
+    assert (clean.gaps, clean.tob_mismatched, clean.state) == (0, 0, "synced")
+
+    dup = records[:k + 1] + [records[k]] + records[k + 1:]
+    _, rep = _replay_records(dup)
+    assert (rep.gaps, rep.stale_dropped - clean.stale_dropped, rep.state) == (0, 1, "synced")
+
+    swapped = list(records)
+    j = depth[301]
+    swapped[k], swapped[j] = swapped[j], swapped[k]
+    replay, rep = _replay_records(swapped)
+    assert rep.gaps == 1 and rep.state == "resyncing"
+    assert len(replay.syncs["BTCUSDT"].book) == 0 and replay.syncs["BTCUSDT"].needs_snapshot
+
+    cut = list(records)
+    cut[k] = dataclasses.replace(records[k], payload=records[k].payload[:100])
+    replay, rep = _replay_records(cut)
+    assert len(replay.parse_errors) == 1 and "line" in replay.parse_errors[0]
+    assert rep.gaps == 1 and rep.state == "resyncing"
+
+
+def test_a_corrupted_size_at_the_touch_is_caught_by_the_venues_book_ticker() -> None:
+    records = _bundled_records()
+    replay, _ = _replay_records(records)
+    quotes = {m.seq: m for r in records if b"@bookTicker" in r.payload[:40]
+              for m in replay.parser.parse(r.payload, r.recv_ns) if isinstance(m, Quote)}
+    for i in _depth_indexes(records):
+        (msg,) = replay.parser.parse(records[i].payload, records[i].recv_ns)
+        q = quotes.get(msg.last_seq)
+        bids = msg.levels[msg.levels["side"] == Side.BID]
+        if q is not None and q.bid_price in bids["price"] and q.bid_size > 0:
+            break
+    else:
+        pytest.fail("no depth frame sets the best bid at a quoted id")
+    book = replay.syncs["BTCUSDT"].book
+    good, bad = (f'["{book.format_price(q.bid_price)}","{book.format_size(size)}"]'.encode()
+                 for size in (q.bid_size, q.bid_size + 1))
+    assert records[i].payload.count(good) == 1
+    records[i] = dataclasses.replace(records[i], payload=records[i].payload.replace(good, bad))
+    _, rep = _replay_records(records)
+    assert rep.tob_mismatched >= 1 and rep.gaps == 0
