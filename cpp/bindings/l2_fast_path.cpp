@@ -118,25 +118,32 @@ PyObject* depth_descr() {
   return descr;
 }
 
-// A writeable C-contiguous 1-d DEPTH array, or nullptr (no error set): the
-// caller then takes the general path, which explains what is wrong.
-DepthRow* depth_buffer(PyObject* obj, std::size_t* rows) {
+// The data of a 1-d C-contiguous aligned array (with `flags` too) whose dtype is
+// equivalent to `descr`, or nullptr (no error set): the caller then takes the
+// general path, which explains what is wrong. Users' arrays carry the crossbook.dtypes
+// descriptor, equal to `descr` but distinct; comparing structured dtypes is slow, so
+// the last one found equivalent is remembered in `known_equal`.
+void* array_data(PyObject* obj, PyObject* descr, PyObject*& known_equal, int flags, std::size_t* n) {
   auto& api = py::detail::npy_api::get();
   if (!api.PyArray_Check_(obj)) return nullptr;
   auto* a = reinterpret_cast<py::detail::PyArray_Proxy*>(obj);
-  // Users' arrays carry crossbook.dtypes.DEPTH, an equal but distinct descriptor:
-  // remember the last one found equivalent, since comparing structured dtypes is slow.
-  static PyObject* known_equal = nullptr;
-  if (a->descr != depth_descr() && a->descr != known_equal) {
-    if (!api.PyArray_EquivTypes_(a->descr, depth_descr())) return nullptr;
+  if (a->descr != descr && a->descr != known_equal) {
+    if (!api.PyArray_EquivTypes_(a->descr, descr)) return nullptr;
     Py_XDECREF(known_equal);
     Py_INCREF(a->descr);
     known_equal = a->descr;
   }
-  const int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  const int need = flags | py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ |
+                   py::detail::npy_api::NPY_ARRAY_ALIGNED_;
   if (a->nd != 1 || (a->flags & need) != need) return nullptr;
-  *rows = static_cast<std::size_t>(a->dimensions[0]);
-  return reinterpret_cast<DepthRow*>(a->data);
+  *n = static_cast<std::size_t>(a->dimensions[0]);
+  return a->data;
+}
+
+DepthRow* depth_buffer(PyObject* obj, std::size_t* rows) {
+  static PyObject* known_equal = nullptr;
+  return static_cast<DepthRow*>(
+      array_data(obj, depth_descr(), known_equal, py::detail::npy_api::NPY_ARRAY_WRITEABLE_, rows));
 }
 
 PyObject* new_depth_array(const BookSide& side, std::size_t n) {
@@ -216,22 +223,9 @@ PyObject* level_event_descr() {
   return descr;
 }
 
-// A C-contiguous aligned 1-d LEVEL_EVENT array, or nullptr (no error set).
 const LevelEvent* level_events_of(PyObject* obj, std::size_t* n) {
-  auto& api = py::detail::npy_api::get();
-  if (!api.PyArray_Check_(obj)) return nullptr;
-  auto* a = reinterpret_cast<py::detail::PyArray_Proxy*>(obj);
-  static PyObject* known_equal = nullptr;  // crossbook.dtypes.LEVEL_EVENT, once seen
-  if (a->descr != level_event_descr() && a->descr != known_equal) {
-    if (!api.PyArray_EquivTypes_(a->descr, level_event_descr())) return nullptr;
-    Py_XDECREF(known_equal);
-    Py_INCREF(a->descr);
-    known_equal = a->descr;
-  }
-  const int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-  if (a->nd != 1 || (a->flags & need) != need) return nullptr;
-  *n = static_cast<std::size_t>(a->dimensions[0]);
-  return reinterpret_cast<const LevelEvent*>(a->data);
+  static PyObject* known_equal = nullptr;
+  return static_cast<const LevelEvent*>(array_data(obj, level_event_descr(), known_equal, 0, n));
 }
 
 // Below this many events the GIL is kept: releasing and taking it back costs

@@ -229,29 +229,28 @@ cdef Py_ssize_t _kraken(char* out, bint neg, uint64_t mag, int exp) noexcept nog
     return p + _zeros(out + p, -exp)
 
 
+cdef inline Py_ssize_t _level(char* out, Py_ssize_t p, const DepthC* row, int pe, int se,
+                             render_fn render, bint negate_size) noexcept nogil:
+    """Appends ``price:size`` (after a ``:`` unless first) at out[p]; returns the new end."""
+    cdef int64_t sz = row.size
+    if p:
+        out[p] = c':'
+        p += 1
+    p += render(out + p, row.price < 0, _mag(row.price), pe)
+    out[p] = c':'
+    p += 1
+    return p + render(out + p, (sz > 0) if negate_size else (sz < 0), _mag(sz), se)
+
+
 cdef Py_ssize_t _interleave(char* out, const DepthC* b, Py_ssize_t nb, const DepthC* a,
                             Py_ssize_t na, int pe, int se, render_fn render,
                             bint negate_ask_size) noexcept nogil:
     cdef Py_ssize_t i, p = 0
-    cdef int64_t sz
     for i in range(nb if nb > na else na):
         if i < nb:
-            if p:
-                out[p] = c':'
-                p += 1
-            p += render(out + p, b[i].price < 0, _mag(b[i].price), pe)
-            out[p] = c':'
-            p += 1
-            p += render(out + p, b[i].size < 0, _mag(b[i].size), se)
+            p = _level(out, p, &b[i], pe, se, render, False)
         if i < na:
-            if p:
-                out[p] = c':'
-                p += 1
-            p += render(out + p, a[i].price < 0, _mag(a[i].price), pe)
-            out[p] = c':'
-            p += 1
-            sz = a[i].size
-            p += render(out + p, (sz > 0) if negate_ask_size else (sz < 0), _mag(sz), se)
+            p = _level(out, p, &a[i], pe, se, render, negate_ask_size)
     return p
 
 

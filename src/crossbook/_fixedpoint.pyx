@@ -486,26 +486,6 @@ cdef int _scan_rows(const unsigned char* s, Py_ssize_t n, LevelEventC* out, Py_s
         return SCAN_OTHER
 
 
-_rows_decoder = None
-
-
-def _decode_rows(raw, what):
-    global _rows_decoder
-    import msgspec
-    if _rows_decoder is None:  # JSON numbers keep their text, as the scanner reads them
-        _rows_decoder = msgspec.json.Decoder(float_hook=str)
-    try:
-        rows = _rows_decoder.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"malformed {what} level array: {exc}") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
-    for i, row in enumerate(rows):
-        if not isinstance(row, list):
-            raise ValueError(f"{what} level row {i} must be a JSON array, got {row!r}")
-    return rows
-
-
 def json_level_events(bids_raw, asks_raw, int price_exp, int size_exp,
                       int64_t ts_exchange_ns=0, int64_t ts_recv_ns=0, *, bint snapshot=False):
     """level_events from the undecoded JSON of the bid and ask arrays (bytes-like,
@@ -547,7 +527,9 @@ def json_level_events(bids_raw, asks_raw, int price_exp, int size_exp,
     finally:
         PyBuffer_Release(&b)
     if rc != SCAN_OK:
-        return level_events(_decode_rows(bids_raw, "bid"), _decode_rows(asks_raw, "ask"),
+        # Not the common shape: decode (the twins share this step), then build.
+        from crossbook.messages import decode_level_rows
+        return level_events(decode_level_rows(bids_raw, "bid"), decode_level_rows(asks_raw, "ask"),
                             price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
                             ts_recv_ns=ts_recv_ns, snapshot=snapshot)
     return arr

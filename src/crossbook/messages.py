@@ -8,6 +8,7 @@ exponents; timestamps are int64 nanoseconds, exchange and receive time kept apar
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -32,6 +33,7 @@ __all__ = [
     "level_events_py",
     "json_level_events",
     "json_level_events_py",
+    "decode_level_rows",
     "EMPTY_LEVELS",
 ]
 
@@ -146,8 +148,8 @@ Message: TypeAlias = BookMessage | Trade | Quote | Status
 
 
 def level_events_py(
-    bids: list[list[str]] | list[tuple[str, str]],
-    asks: list[list[str]] | list[tuple[str, str]],
+    bids: Sequence[Sequence[str | int]],
+    asks: Sequence[Sequence[str | int]],
     price_exp: int,
     size_exp: int,
     *,
@@ -199,6 +201,22 @@ def level_events_py(
 _rows_decoder = msgspec.json.Decoder(float_hook=str)
 
 
+def decode_level_rows(raw: bytes | msgspec.Raw, what: str) -> list[list[str | int]]:
+    """The rows of an undecoded JSON level array, numbers kept as their text; ValueError
+    when it is not valid JSON or not an array of arrays. The decoding step of both
+    json_level_events twins (the Cython one falls back to it)."""
+    try:
+        rows = _rows_decoder.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed {what} level array: {exc}") from None
+    if not isinstance(rows, list):
+        raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ValueError(f"{what} level row {i} must be a JSON array, got {row!r}")
+    return rows
+
+
 def json_level_events_py(
     bids_raw: bytes | msgspec.Raw,
     asks_raw: bytes | msgspec.Raw,
@@ -214,17 +232,6 @@ def json_level_events_py(
     Plain-Python twin of :func:`json_level_events` (Cython): decode, then build.
     Values may be decimal text or bare JSON numbers (read from their exact text,
     never through float). Malformed JSON, or JSON that is not an array, is a ValueError."""
-    sides = []
-    for raw, what in ((bids_raw, "bid"), (asks_raw, "ask")):
-        try:
-            rows = _rows_decoder.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"malformed {what} level array: {exc}") from None
-        if not isinstance(rows, list):
-            raise ValueError(f"the {what} levels must be a JSON array, got {type(rows).__name__}")
-        for i, row in enumerate(rows):
-            if not isinstance(row, list):
-                raise ValueError(f"{what} level row {i} must be a JSON array, got {row!r}")
-        sides.append(rows)
-    return level_events_py(sides[0], sides[1], price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
+    bids, asks = decode_level_rows(bids_raw, "bid"), decode_level_rows(asks_raw, "ask")
+    return level_events_py(bids, asks, price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
                            ts_recv_ns=ts_recv_ns, snapshot=snapshot)
