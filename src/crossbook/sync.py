@@ -296,9 +296,7 @@ class BookSync:
             self._lose_sync(delta.ts_recv_ns, Reason.GAP, detail)
 
     def _on_live_delta(self, msg: BookMessage) -> None:
-        cur = self._cur
-        verdict = (self.rule.first(cur.last_id, msg) if cur.fresh_snapshot
-                   else self.rule.next(cur.last_id, msg))
+        verdict = self._judge(msg)
         if verdict is Verdict.STALE:
             self.stats.stale_dropped += 1
         elif verdict is Verdict.GAP:
