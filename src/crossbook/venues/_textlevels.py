@@ -1,23 +1,24 @@
 """Shared by the venues whose levels are decimal text that the venue trims
 (Coinbase, Gemini, KuCoin, Gate.io) or pads (Bitstamp): exponents with floors,
-level arrays from text rows, and ISO-8601 times to integer nanoseconds.
+level arrays from text rows or straight from the undecoded JSON, and ISO-8601
+times to integer nanoseconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from crossbook.messages import Instrument, level_events
+from crossbook.messages import Instrument, json_level_events, level_events
 from crossbook.timeutil import iso_ns
 from crossbook.venues.base import InstrumentTable, wire_decimals
 
-__all__ = ["TextRows", "iso_ns", "resolve", "text_levels"]
+__all__ = ["TextRows", "iso_ns", "resolve", "text_levels", "wire_levels"]
 
 TextRows = list[list[str]]
-
 
 
 def _texts(rows: Iterable[Sequence[object]], col: int) -> list[str]:
@@ -53,3 +54,34 @@ def text_levels(bids: TextRows, asks: TextRows, inst: Instrument, *, ts_exchange
     a value that does not fit or is negative (level_events refuses both)."""
     return level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns=ts_exchange_ns,
                         ts_recv_ns=ts_recv_ns, snapshot=snapshot)
+
+
+def wire_levels(bids: msgspec.Raw, asks: msgspec.Raw, inst: Instrument, *, ts_exchange_ns: int = 0,
+                ts_recv_ns: int = 0, snapshot: bool = False) -> npt.NDArray[np.void] | None:
+    """text_levels read straight from the undecoded bid and ask arrays (json_level_events:
+    no Python object per level), or None, and the caller decodes the rows as it always has.
+
+    Only rows of exactly two strings, ``["price","size"]``, are taken: json_level_events
+    also reads bare numbers and further fields of any type, which the venues' decoders
+    refuse (``list[list[str]]`` wants strings, ``list[tuple[str, str]]`` two of them), so
+    such frames must fail there as before. A value that does not fit gives None too: the
+    decoding path names it in its own words. (One difference is left: of a level key
+    repeated in its object, a decoder checks every copy and this reads the last.)
+    """
+    try:
+        levels = json_level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns,
+                                   ts_recv_ns, snapshot=snapshot)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    # They parsed, so each array holds rows of two fields or more whose first two are
+    # decimals (text or bare numbers), and a decimal holds no comma and no quote. A
+    # non-empty array of r rows thus has 2r - 1 commas at the least, exactly that many
+    # only if every row has two fields and nothing else holds a comma; then four quotes a
+    # row means both fields are strings. (An empty array written with blanks, "[ ]", is
+    # taken for a non-empty one and fails the count: left to the decoder, harmlessly.)
+    text = b"".join((bids, asks))
+    n = len(levels)
+    commas = 2 * n - (len(bids) > 2) - (len(asks) > 2)
+    if text.count(b",") != commas or text.count(b'"') != 4 * n:
+        return None
+    return levels

@@ -51,8 +51,9 @@ from crossbook._checksum import bitget_bytes
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Kind, Message, Status, Trade
+from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
+from crossbook.venues._textlevels import wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
     crc32_signed,
@@ -122,8 +123,27 @@ class _Book(msgspec.Struct):
     checksum: int | None = None
 
 
+class _WireBook(msgspec.Struct):
+    """_Book with its level arrays left undecoded, for wire_levels."""
+
+    asks: msgspec.Raw
+    bids: msgspec.Raw
+    ts: str
+    checksum: int | None = None
+
+
+class _Wired(msgspec.Struct):
+    """A _WireBook whose levels wire_levels read, at its instrument's known exponents."""
+
+    ts: str
+    checksum: int | None
+    inst: Instrument
+    levels: npt.NDArray[np.void]
+
+
 _push = msgspec.json.Decoder(_Push)
 _books = msgspec.json.Decoder(list[_Book])
+_wire_books = msgspec.json.Decoder(list[_WireBook])
 _trades = msgspec.json.Decoder(list[list[str]])
 
 
@@ -144,8 +164,9 @@ class Bitget(VenueBase):
         inst_id = arg.instId if spot else f"{arg.instType.upper()}:{arg.instId}"
         try:
             if arg.channel in _BOOK_CHANNELS:
+                books = self._wired(arg.channel, inst_id, push.action, push.data, recv_ns)
                 out: list[Message] = []
-                for d in _books.decode(push.data):
+                for d in _books.decode(push.data) if books is None else books:
                     out.extend(self._book(arg.channel, inst_id, push.action, d, recv_ns))
                 return out
             if arg.channel == "trade":
@@ -170,7 +191,29 @@ class Bitget(VenueBase):
         detail = arg if arg is not None else obj.get("msg", "")
         return [Status(self.venue, symbol, f"{event} {detail}", recv_ns)]
 
-    def _book(self, channel: str, inst_id: str, action: str | None, d: _Book,
+    def _wired(self, channel: str, inst_id: str, action: str | None, data: msgspec.Raw,
+               recv_ns: int) -> list[_Wired] | None:
+        """The push's books with their levels read undecoded, or None for the decoding path:
+        the symbol's first snapshot (it fixes the exponents), or anything unusual, which
+        that path then parses or refuses exactly as it always has."""
+        inst = self.instruments.get(inst_id)
+        if inst is None:
+            return None
+        snapshot = _BOOK_CHANNELS[channel][1] or action == "snapshot"
+        out = []
+        try:
+            for d in _wire_books.decode(data):
+                ts = ms_to_ns(self.venue, d.ts)
+                levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts, ts_recv_ns=recv_ns,
+                                     snapshot=snapshot)
+                if levels is None:
+                    return None
+                out.append(_Wired(d.ts, d.checksum, inst, levels))
+        except (*DECODE_ERRORS, ParseError):
+            return None
+        return out
+
+    def _book(self, channel: str, inst_id: str, action: str | None, d: _Book | _Wired,
               recv_ns: int) -> list[Message]:
         depth, snapshot_only = _BOOK_CHANNELS[channel]
         if snapshot_only or action == "snapshot":
@@ -189,10 +232,13 @@ class Bitget(VenueBase):
         if d.checksum is not None and not -_INT32 <= d.checksum < _INT32:
             raise ParseError(self.venue, f"{inst_id}: checksum {d.checksum} is not an int32")
         fresh = inst is None
-        if inst is None:
-            inst = infer_instrument(self.venue, inst_id, d.bids + d.asks)
-        levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts,
-                             ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT, count_col=None)
+        if isinstance(d, _Wired):
+            inst, levels = d.inst, d.levels
+        else:
+            if inst is None:
+                inst = infer_instrument(self.venue, inst_id, d.bids + d.asks)
+            levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts,
+                                 ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT, count_col=None)
         # Registered only once the whole frame parsed: a bad frame fixes no exponents.
         if fresh:
             self.instruments.add(inst)
