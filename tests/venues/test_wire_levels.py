@@ -5,6 +5,7 @@ shapes (bare numbers, further fields, escapes, blanks, values that do not fit)."
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crossbook.io.capture import CaptureRecord, RecordKind
+from crossbook.io.capture import CaptureRecord, RecordKind, parse_line
 from crossbook.messages import BookMessage, Instrument, Message
-from crossbook.venues import bitget
+from crossbook.venues import bitget, bybit
 from crossbook.venues._textlevels import text_levels, wire_levels
 from crossbook.venues.base import VenueBase
 
-from ._venue_kit import CAPTURES, records
+from ._venue_kit import CAPTURES, SHARED, need, records
 
 # -- wire_levels on its own --------------------------------------------------------------
 
@@ -153,8 +154,14 @@ class _Twins:
         return None
 
 
+def _ob500() -> list[CaptureRecord]:
+    with gzip.open(need(SHARED / "vendor_files" / "2024-12-01_XRPUSDT_ob500.data.gz"), "rb") as f:
+        return [parse_line(b"%d %s" % (json.loads(ln)["ts"] * 10**6, ln.strip())) for ln in f]
+
+
 REAL = {
     "bitget": (bitget, bitget.Bitget, lambda: records(CAPTURES / "bitget" / "bitget_spot.cap.gz")),
+    "bybit": (bybit, bybit.Bybit, _ob500),
 }
 
 
@@ -179,6 +186,14 @@ GOLDEN: dict[str, tuple[ModuleType, Callable[[list[Instrument]], VenueBase], Ins
                    "bids": [["0.5512", "15.0667"], ["0.5500", "9.0919"]],
                    "checksum": 871848329, "ts": "1649290078141"}]},
         [("data", 0, "asks"), ("data", 0, "bids")],
+        lambda p, frame: p.parse(frame, 7)),
+    "bybit": (
+        bybit, bybit.Bybit, Instrument("bybit", "BTCUSDT", 2, 3),
+        {"topic": "orderbook.50.BTCUSDT", "type": "delta", "ts": 1687940967466,
+         "data": {"s": "BTCUSDT", "b": [["30247.20", "30.028"], ["30240.00", "0"]],
+                  "a": [["30248.70", "0"], ["30249.30", "0.892"]], "u": 177400507, "seq": 66544703342},
+         "cts": 1687940967464},
+        [("data", "b"), ("data", "a")],
         lambda p, frame: p.parse(frame, 7)),
 }
 

@@ -35,12 +35,15 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Status, Trade, level_events
 from crossbook.sync_rules import SequenceRule, Verdict
+from crossbook.venues._textlevels import wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bybit", "BybitDepthRule", "sniff"]
@@ -92,6 +95,25 @@ class _Depth(msgspec.Struct):
     seq: int | None = None
 
 
+class _WireDepth(msgspec.Struct):
+    """_Depth with its level arrays left undecoded, for wire_levels."""
+
+    s: str
+    b: msgspec.Raw
+    a: msgspec.Raw
+    u: int
+    seq: int | None = None
+
+
+class _Wired(msgspec.Struct):
+    """A _WireDepth whose levels wire_levels read, at its symbol's known exponents."""
+
+    s: str
+    u: int
+    seq: int | None
+    levels: npt.NDArray[np.void]
+
+
 class _Trade(msgspec.Struct):
     T: int
     s: str
@@ -103,6 +125,7 @@ class _Trade(msgspec.Struct):
 
 _frame = msgspec.json.Decoder(_Frame)
 _depth = msgspec.json.Decoder(_Depth)
+_wire_depth = msgspec.json.Decoder(_WireDepth)
 _trades = msgspec.json.Decoder(list[_Trade])
 
 
@@ -123,7 +146,7 @@ class Bybit(VenueBase):
             raise ParseError(self.venue, f"{f.topic}: no data", frame)
         try:
             if f.topic.startswith("orderbook."):
-                return self._book(f, _depth.decode(f.data), recv_ns)
+                return self._book(f, self._wired(f, recv_ns) or _depth.decode(f.data), recv_ns)
             if f.topic.startswith("publicTrade."):
                 return [self._trade(t, recv_ns) for t in _trades.decode(f.data)]
         except DECODE_ERRORS as exc:
@@ -139,7 +162,22 @@ class Bybit(VenueBase):
         return Status(self.venue, None, f"{f.op}: success={f.success} {f.ret_msg or ''}".rstrip(),
                       recv_ns, error=failed)
 
-    def _book(self, f: _Frame, d: _Depth, recv_ns: int) -> list[Message]:
+    def _wired(self, f: _Frame, recv_ns: int) -> _Wired | None:
+        """The depth with its levels read undecoded, or None for the decoding path: a
+        symbol without exponents yet (its first rows fix them), or anything unusual,
+        which that path then parses or refuses exactly as it always has."""
+        try:
+            d = _wire_depth.decode(f.data)
+        except DECODE_ERRORS:
+            return None
+        inst = self.instruments.get(d.s)
+        if inst is None:
+            return None
+        levels = wire_levels(d.b, d.a, inst, ts_exchange_ns=f.ts * _MS if f.ts is not None else 0,
+                             ts_recv_ns=recv_ns, snapshot=f.type == "snapshot")
+        return None if levels is None else _Wired(d.s, d.u, d.seq, levels)
+
+    def _book(self, f: _Frame, d: _Depth | _Wired, recv_ns: int) -> list[Message]:
         topic = f.topic or ""
         parts = topic.split(".")
         if len(parts) != 3 or parts[2] != d.s:
@@ -151,12 +189,15 @@ class Bybit(VenueBase):
             kind = Kind.DELTA
         else:
             raise ValueError(f"unknown book type {f.type!r}")
-        inst = self.instruments.resolve(d.s, [*d.b, *d.a])
         ts = f.ts * _MS if f.ts is not None else None
-        levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts_exchange_ns=ts or 0,
-                              ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
-        if len(levels) and ((levels["price"] < 0).any() or (levels["size"] < 0).any()):
-            raise ValueError(f"negative price or size at u={d.u}")
+        if isinstance(d, _Wired):
+            levels = d.levels
+        else:
+            inst = self.instruments.resolve(d.s, [*d.b, *d.a])
+            levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts_exchange_ns=ts or 0,
+                                  ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
+            if len(levels) and ((levels["price"] < 0).any() or (levels["size"] < 0).any()):
+                raise ValueError(f"negative price or size at u={d.u}")
         extra: dict[str, object] = {"topic": topic}
         if f.cts is not None:
             extra["ts_engine_ns"] = f.cts * _MS
