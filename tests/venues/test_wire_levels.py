@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from crossbook.io.capture import CaptureRecord, RecordKind, parse_line
 from crossbook.messages import BookMessage, Instrument, Message
-from crossbook.venues import bitget, bybit
+from crossbook.venues import bitget, bybit, kucoin
 from crossbook.venues._textlevels import text_levels, wire_levels
 from crossbook.venues.base import VenueBase
 
@@ -162,6 +162,7 @@ def _ob500() -> list[CaptureRecord]:
 REAL = {
     "bitget": (bitget, bitget.Bitget, lambda: records(CAPTURES / "bitget" / "bitget_spot.cap.gz")),
     "bybit": (bybit, bybit.Bybit, _ob500),
+    "kucoin": (kucoin, kucoin.Kucoin, lambda: records(CAPTURES / "kucoin" / "kucoin_level2.cap.gz")),
 }
 
 
@@ -195,6 +196,14 @@ GOLDEN: dict[str, tuple[ModuleType, Callable[[list[Instrument]], VenueBase], Ins
          "cts": 1687940967464},
         [("data", "b"), ("data", "a")],
         lambda p, frame: p.parse(frame, 7)),
+    "kucoin": (
+        kucoin, kucoin.Kucoin, Instrument("kucoin", "SNX-BTC", 8, 8),
+        {"code": "200000", "data": {"time": 1619378326842, "sequence": "1612844051657",
+                                    "bids": [["0.00028678", "3.70422021"], ["0.00028624", "0.01333209"]],
+                                    "asks": [["0.00028717", "14.04274325"], ["0.00028734", "40.1036"]]}},
+        [("data", "bids"), ("data", "asks")],
+        lambda p, body: p.parse_rest("https://api.kucoin.com/api/v3/market/orderbook/level2?"
+                                     "symbol=SNX-BTC", body, 7)),
 }
 
 

@@ -56,7 +56,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
-from crossbook.venues._textlevels import resolve, text_levels
+from crossbook.venues._textlevels import resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
@@ -113,6 +113,15 @@ class _Snapshot(msgspec.Struct):
     time: int | None = None
 
 
+class _WireSnapshot(msgspec.Struct):
+    """_Snapshot with its level arrays left undecoded, for wire_levels."""
+
+    sequence: str
+    bids: msgspec.Raw
+    asks: msgspec.Raw
+    time: int | None = None
+
+
 class _Rest(msgspec.Struct):
     code: str
     data: msgspec.Raw = msgspec.Raw(b"null")
@@ -125,6 +134,7 @@ _ticker = msgspec.json.Decoder(_Ticker)
 _match = msgspec.json.Decoder(_Match)
 _rest = msgspec.json.Decoder(_Rest)
 _snapshot = msgspec.json.Decoder(_Snapshot)
+_wire_snapshot = msgspec.json.Decoder(_WireSnapshot)
 
 
 def _seq(text: str, what: str = "sequence") -> int:
@@ -229,6 +239,9 @@ class Kucoin(VenueBase):
             if rest.code != "200000":
                 return [Status(self.venue, symbol, f"REST error {rest.code}: {rest.msg}", recv_ns,
                                True)]
+            wired = self._wired_snapshot(symbol, rest.data, recv_ns)
+            if wired is not None:
+                return [wired]
             snap = _snapshot.decode(rest.data)
             seq = _seq(snap.sequence)
             inst = resolve(self.instruments, symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
@@ -241,6 +254,25 @@ class Kucoin(VenueBase):
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{symbol} snapshot: {exc}", body) from exc
         return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)]
+
+    def _wired_snapshot(self, symbol: str, data: msgspec.Raw, recv_ns: int) -> BookMessage | None:
+        """The snapshot with its levels read undecoded, or None for the decoding path: a
+        symbol without exponents yet (its rows fix them), or anything unusual, which that
+        path then parses or refuses exactly as it always has."""
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            return None
+        try:
+            snap = _wire_snapshot.decode(data)
+            seq = _seq(snap.sequence)
+        except (*DECODE_ERRORS, ValueError):
+            return None
+        ts = snap.time * _MS if snap.time is not None else None
+        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
+                             snapshot=True)
+        if levels is None:
+            return None
+        return BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Kucoin.venue: Kucoin}
