@@ -45,6 +45,7 @@ CASES = {
     "bitget": ("bitget/bitget_spot.cap.gz", False),
     "coinbase": ("coinbase/coinbase.cap.gz", False),
     "kucoin": ("kucoin/kucoin_level2.cap.gz", False),
+    "gateio": ("gateio/gateio_spot.cap.gz", False),
     "bitfinex": ("bitfinex/bitfinex_book_p0.cap.gz", False),
     "kraken_futures": ("kraken_futures/kraken_futures_book.cap.gz", False),
     "bybit_legacy": ("bybit/bybit_legacy_l2_25_a.cap.gz", False),

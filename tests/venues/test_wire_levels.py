@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from crossbook.io.capture import CaptureRecord, RecordKind, parse_line
 from crossbook.messages import BookMessage, Instrument, Message
-from crossbook.venues import bitget, bybit, kucoin
+from crossbook.venues import bitget, bybit, gateio, kucoin
 from crossbook.venues._textlevels import text_levels, wire_levels
 from crossbook.venues.base import VenueBase
 
@@ -163,6 +163,7 @@ REAL = {
     "bitget": (bitget, bitget.Bitget, lambda: records(CAPTURES / "bitget" / "bitget_spot.cap.gz")),
     "bybit": (bybit, bybit.Bybit, _ob500),
     "kucoin": (kucoin, kucoin.Kucoin, lambda: records(CAPTURES / "kucoin" / "kucoin_level2.cap.gz")),
+    "gateio": (gateio, gateio.GateSpot, lambda: records(CAPTURES / "gateio" / "gateio_spot.cap.gz")),
 }
 
 
@@ -204,6 +205,13 @@ GOLDEN: dict[str, tuple[ModuleType, Callable[[list[Instrument]], VenueBase], Ins
         [("data", "bids"), ("data", "asks")],
         lambda p, body: p.parse_rest("https://api.kucoin.com/api/v3/market/orderbook/level2?"
                                      "symbol=SNX-BTC", body, 7)),
+    "gateio": (
+        gateio, gateio.GateSpot, Instrument("gateio", "HAI_ETH", 8, 10),
+        {"id": 2691446, "asks": [["0.00010396", "5876.967"], ["0.0001052", "16944.291"]],
+         "bids": [["0.00010322", "5360.209"], ["0.00010276", "20.80412499"]]},
+        [("asks",), ("bids",)],
+        lambda p, body: p.parse_rest("https://api.gateio.ws/api/v4/spot/order_book?currency_pair="
+                                     "HAI_ETH&limit=100&with_id=true", body, 7)),
 }
 
 
