@@ -1,6 +1,7 @@
 """Stubs for the Cython fixed-point parser. Checked by tests/unit/test_contract.py."""
 
 from collections.abc import Sequence
+from typing import Literal, overload
 
 from typing_extensions import Buffer
 
@@ -21,6 +22,7 @@ def level_events(
     ts_recv_ns: int = 0,
     snapshot: bool = False,
 ) -> npt.NDArray[np.void]: ...
+@overload
 def json_level_events(
     bids_raw: Buffer,
     asks_raw: Buffer,
@@ -30,4 +32,17 @@ def json_level_events(
     ts_recv_ns: int = 0,
     *,
     snapshot: bool = False,
+    strict: Literal[False] = False,
 ) -> npt.NDArray[np.void]: ...
+@overload
+def json_level_events(
+    bids_raw: Buffer,
+    asks_raw: Buffer,
+    price_exp: int,
+    size_exp: int,
+    ts_exchange_ns: int = 0,
+    ts_recv_ns: int = 0,
+    *,
+    snapshot: bool = False,
+    strict: Literal[True],
+) -> npt.NDArray[np.void] | None: ...

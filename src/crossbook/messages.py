@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias, overload
 
 import msgspec
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "json_level_events",
     "json_level_events_py",
     "decode_level_rows",
+    "string_pair_rows",
     "EMPTY_LEVELS",
 ]
 
@@ -199,6 +200,7 @@ def level_events_py(
 
 # JSON numbers keep their text (float_hook gets it verbatim): exact, like strings.
 _rows_decoder = msgspec.json.Decoder(float_hook=str)
+_pairs_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 
 def decode_level_rows(raw: bytes | msgspec.Raw, what: str) -> list[list[str | int]]:
@@ -217,6 +219,29 @@ def decode_level_rows(raw: bytes | msgspec.Raw, what: str) -> list[list[str | in
     return rows
 
 
+def string_pair_rows(
+    bids_raw: bytes | msgspec.Raw, asks_raw: bytes | msgspec.Raw
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
+    """Both level arrays decoded, or None unless every row is exactly two JSON strings
+    (the general path of json_level_events(strict=True), shared by the twins)."""
+    try:
+        return _pairs_decoder.decode(bids_raw), _pairs_decoder.decode(asks_raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
+@overload
+def json_level_events_py(
+    bids_raw: bytes | msgspec.Raw, asks_raw: bytes | msgspec.Raw, price_exp: int, size_exp: int,
+    ts_exchange_ns: int = 0, ts_recv_ns: int = 0, *, snapshot: bool = False,
+    strict: Literal[False] = False,
+) -> npt.NDArray[np.void]: ...
+@overload
+def json_level_events_py(
+    bids_raw: bytes | msgspec.Raw, asks_raw: bytes | msgspec.Raw, price_exp: int, size_exp: int,
+    ts_exchange_ns: int = 0, ts_recv_ns: int = 0, *, snapshot: bool = False,
+    strict: Literal[True],
+) -> npt.NDArray[np.void] | None: ...
 def json_level_events_py(
     bids_raw: bytes | msgspec.Raw,
     asks_raw: bytes | msgspec.Raw,
@@ -226,12 +251,22 @@ def json_level_events_py(
     ts_recv_ns: int = 0,
     *,
     snapshot: bool = False,
-) -> npt.NDArray[np.void]:
+    strict: bool = False,
+) -> npt.NDArray[np.void] | None:
     """level_events from the undecoded JSON of the bid and ask arrays.
 
     Plain-Python twin of :func:`json_level_events` (Cython): decode, then build.
     Values may be decimal text or bare JSON numbers (read from their exact text,
-    never through float). Malformed JSON, or JSON that is not an array, is a ValueError."""
+    never through float). Malformed JSON, or JSON that is not an array, is a ValueError.
+    strict: only rows of exactly two strings, else None (as is a value that does not fit)."""
+    if strict:
+        pair = string_pair_rows(bids_raw, asks_raw)
+        try:
+            return None if pair is None else level_events_py(
+                *pair, price_exp, size_exp, ts_exchange_ns=ts_exchange_ns, ts_recv_ns=ts_recv_ns,
+                snapshot=snapshot)
+        except (ValueError, OverflowError, TypeError):
+            return None
     bids, asks = decode_level_rows(bids_raw, "bid"), decode_level_rows(asks_raw, "ask")
     return level_events_py(bids, asks, price_exp, size_exp, ts_exchange_ns=ts_exchange_ns,
                            ts_recv_ns=ts_recv_ns, snapshot=snapshot)

@@ -89,13 +89,20 @@ def json_rows(draw):  # type: ignore[no-untyped-def]
 
 
 @given(bids=json_rows(), asks=json_rows(), pexp=st.integers(0, 10), sexp=st.integers(0, 10),
-       snapshot=st.booleans(), ts=st.integers(0, 2**62))
-@example(bids=b'[["1.5","2"]]', asks=b'[ ["1\\u0030", "3", "x"] ]', pexp=1, sexp=0, snapshot=False, ts=0)
-@example(bids=b'[["1.5","2"]] ', asks=b"{}", pexp=1, sexp=0, snapshot=True, ts=0)
-@example(bids=b"[[9.121E-7, 92730.24], [0, 5, 7]]", asks=b"[[1e2,-0.0]]", pexp=9, sexp=2, snapshot=False, ts=0)
-def test_json_twins_agree(bids, asks, pexp, sexp, snapshot, ts) -> None:  # type: ignore[no-untyped-def]
-    fast = outcome(json_level_events, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
-    slow = outcome(json_level_events_py, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot)
+       snapshot=st.booleans(), ts=st.integers(0, 2**62), strict=st.booleans())
+@example(bids=b'[["1.5","2"]]', asks=b'[ ["1\\u0030", "3", "x"] ]', pexp=1, sexp=0, snapshot=False, ts=0,
+         strict=False)
+@example(bids=b'[["1.5","2"]] ', asks=b"{}", pexp=1, sexp=0, snapshot=True, ts=0, strict=False)
+@example(bids=b"[[9.121E-7, 92730.24], [0, 5, 7]]", asks=b"[[1e2,-0.0]]", pexp=9, sexp=2, snapshot=False, ts=0,
+         strict=False)
+@example(bids=b'[["1\\u0030", "2"]]', asks=b'[["3","4"]]', pexp=0, sexp=0, snapshot=False, ts=0, strict=True)
+def test_json_twins_agree(bids, asks, pexp, sexp, snapshot, ts, strict) -> None:  # type: ignore[no-untyped-def]
+    fast = outcome(json_level_events, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot,
+                   strict=strict)
+    slow = outcome(json_level_events_py, bids, asks, pexp, sexp, ts_recv_ns=ts, snapshot=snapshot,
+                   strict=strict)
+    if strict:
+        assert fast is None or isinstance(fast, np.ndarray)  # strict never raises
     if isinstance(fast, np.ndarray):
         assert isinstance(slow, np.ndarray) and fast.tobytes() == slow.tobytes()
     else:

@@ -59,9 +59,9 @@ def test_anything_else_is_left_to_the_decoding_path(bids: bytes) -> None:
     assert wire_levels(msgspec.Raw(b"[]"), msgspec.Raw(bids), INST) is None
 
 
-def test_an_empty_array_written_with_blanks_is_left_to_the_decoding_path() -> None:
-    # Harmless (it decodes to nothing either way) but outside what the comma count vouches for.
-    assert wire_levels(msgspec.Raw(b"[ ]"), msgspec.Raw(b'[["1","2"]]'), INST) is None
+def test_an_empty_array_written_with_blanks_is_read_as_empty() -> None:
+    got = wire_levels(msgspec.Raw(b"[ ]"), msgspec.Raw(b'[["1","2"]]'), INST)
+    assert got is not None and got[["side", "price", "size"]].tolist() == [(2, 10000, 2000)]
 
 
 _texts = st.one_of(

@@ -58,30 +58,14 @@ def text_levels(bids: TextRows, asks: TextRows, inst: Instrument, *, ts_exchange
 
 def wire_levels(bids: msgspec.Raw, asks: msgspec.Raw, inst: Instrument, *, ts_exchange_ns: int = 0,
                 ts_recv_ns: int = 0, snapshot: bool = False) -> npt.NDArray[np.void] | None:
-    """text_levels read straight from the undecoded bid and ask arrays (json_level_events:
-    no Python object per level), or None, and the caller decodes the rows as it always has.
+    """text_levels read straight from the undecoded bid and ask arrays (no Python object
+    per level), or None, and the caller decodes the rows as it always has.
 
-    Only rows of exactly two strings, ``["price","size"]``, are taken: json_level_events
-    also reads bare numbers and further fields of any type, which the venues' decoders
-    refuse (``list[list[str]]`` wants strings, ``list[tuple[str, str]]`` two of them), so
-    such frames must fail there as before. A value that does not fit gives None too: the
-    decoding path names it in its own words. (One difference is left: of a level key
-    repeated in its object, a decoder checks every copy and this reads the last.)
+    Only rows of exactly two strings, ``["price","size"]``, are taken (strict): the
+    venues' decoders refuse bare numbers and further fields, so such frames must fail
+    there as before; a value that does not fit also gives None, for the decoding path
+    to name in its own words. (One difference is left: of a level key repeated in its
+    object, a decoder checks every copy and this reads the last.)
     """
-    try:
-        levels = json_level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns,
-                                   ts_recv_ns, snapshot=snapshot)
-    except (ValueError, OverflowError, TypeError):
-        return None
-    # They parsed, so each array holds rows of two fields or more whose first two are
-    # decimals (text or bare numbers), and a decimal holds no comma and no quote. A
-    # non-empty array of r rows thus has 2r - 1 commas at the least, exactly that many
-    # only if every row has two fields and nothing else holds a comma; then four quotes a
-    # row means both fields are strings. (An empty array written with blanks, "[ ]", is
-    # taken for a non-empty one and fails the count: left to the decoder, harmlessly.)
-    text = b"".join((bids, asks))
-    n = len(levels)
-    commas = 2 * n - (len(bids) > 2) - (len(asks) > 2)
-    if text.count(b",") != commas or text.count(b'"') != 4 * n:
-        return None
-    return levels
+    return json_level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns, ts_recv_ns,
+                             snapshot=snapshot, strict=True)
