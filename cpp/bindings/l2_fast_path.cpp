@@ -111,10 +111,11 @@ PyObject* fast_update(PyObject* self, PyObject* const* args, Py_ssize_t nargs, P
   }
 }
 
-// The DEPTH dtype, looked up once; kept for the module's life (never freed, so
+// T's numpy dtype, looked up once; kept for the module's life (never freed, so
 // that no destructor runs after the interpreter is gone).
-PyObject* depth_descr() {
-  static PyObject* descr = py::dtype::of<DepthRow>().release().ptr();
+template <class T>
+PyObject* descr_of() {
+  static PyObject* descr = py::dtype::of<T>().release().ptr();
   return descr;
 }
 
@@ -143,13 +144,13 @@ void* array_data(PyObject* obj, PyObject* descr, PyObject*& known_equal, int fla
 DepthRow* depth_buffer(PyObject* obj, std::size_t* rows) {
   static PyObject* known_equal = nullptr;
   return static_cast<DepthRow*>(
-      array_data(obj, depth_descr(), known_equal, py::detail::npy_api::NPY_ARRAY_WRITEABLE_, rows));
+      array_data(obj, descr_of<DepthRow>(), known_equal, py::detail::npy_api::NPY_ARRAY_WRITEABLE_, rows));
 }
 
 PyObject* new_depth_array(const BookSide& side, std::size_t n) {
   auto& api = py::detail::npy_api::get();
   const Py_intptr_t rows = static_cast<Py_intptr_t>(std::min(n, side.size()));
-  PyObject* descr = depth_descr();
+  PyObject* descr = descr_of<DepthRow>();
   Py_INCREF(descr);  // stolen by NewFromDescr
   PyObject* arr = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, 1, &rows, nullptr, nullptr, 0,
                                             nullptr);
@@ -217,15 +218,9 @@ PyObject* fast_depth_into(PyObject* self, PyObject* const* args, Py_ssize_t narg
   return t;
 }
 
-// The LEVEL_EVENT dtype, looked up once (see depth_descr).
-PyObject* level_event_descr() {
-  static PyObject* descr = py::dtype::of<LevelEvent>().release().ptr();
-  return descr;
-}
-
 const LevelEvent* level_events_of(PyObject* obj, std::size_t* n) {
   static PyObject* known_equal = nullptr;
-  return static_cast<const LevelEvent*>(array_data(obj, level_event_descr(), known_equal, 0, n));
+  return static_cast<const LevelEvent*>(array_data(obj, descr_of<LevelEvent>(), known_equal, 0, n));
 }
 
 // Below this many events the GIL is kept: releasing and taking it back costs

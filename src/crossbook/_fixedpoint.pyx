@@ -408,7 +408,8 @@ cdef inline int _quoted_number(const unsigned char* s, Py_ssize_t i, Py_ssize_t 
                                int64_t* out, Py_ssize_t* end) noexcept nogil:
     """The JSON string at s[i] read as a decimal, in the same pass that finds its end
     (end = index past the closing quote). Short plain text is read here; anything
-    else goes to _parse, so both readings agree."""
+    else goes to _parse, so both readings agree. (The loop repeats _parse_short's on
+    purpose: sharing it through an end-index out-parameter measured 4-11% slower.)"""
     cdef Py_ssize_t j = i + 1, start = i + 1
     cdef uint64_t digits = 0  # may wrap on long text, which is then re-read by _parse
     cdef int frac_len = 0, ndigits = 0

@@ -163,9 +163,7 @@ class Replay:
                 if self._on_event:
                     for ev in events:
                         self._on_event(ev)
-            tob = self.tob[symbol]
-            if tob.pending:
-                tob.on_book(sync)
+            self.tob[symbol].on_book(sync)
             if self._on_message:
                 self._on_message(msg, sync)
             return symbol

@@ -308,19 +308,16 @@ class BookSync:
             self._apply(msg)
 
     def _apply(self, msg: BookMessage) -> bool:
-        """Applies a delta judged APPLY; False when its checksum then failed.
-        (Runs for every delta: the steps are written out rather than called.)"""
+        """Applies a delta judged APPLY; False when its checksum then failed."""
         book, stats, levels = self.book, self.stats, msg.levels
         book.apply(levels)
-        limit = msg.depth_limit or self.depth_limit
-        if limit:
-            book.truncate(limit)
+        self._truncate(msg)
         if msg.last_seq is not None:
             self._cur.last_id = msg.last_seq
         self._cur.fresh_snapshot = False
         stats.deltas_applied += 1
         stats.levels_applied += len(levels)
-        if msg.checksum is not None and not self._checksum_ok(msg):
+        if not self._checksum_ok(msg):
             return False
         crossed = book.is_crossed()
         if crossed and not self._crossed:

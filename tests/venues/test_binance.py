@@ -3,7 +3,6 @@ must sync with no gap and agree with the venue's own bookTicker at every matchin
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,8 @@ from crossbook.messages import BookMessage, Kind, Quote, Status, Trade
 from crossbook.replay import BookReport, Replay
 from crossbook.venues.base import ParseError
 from crossbook.venues.binance import BinanceCoinm, BinanceSpot, BinanceUsdm
+
+from ._venue_kit import duplicate, indices, records, replace, replay, swap
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "captures" / "binance"
 
@@ -94,30 +95,22 @@ def test_value_too_precise_for_the_instrument_is_an_error_naming_it() -> None:
         p.parse(bad, 0)
 
 
-def _replay(parser: object, *files: Path) -> Replay:
-    replay = Replay(parser)  # type: ignore[arg-type]
-    for f in files:
-        for rec in read_capture(f):
-            replay.feed(rec)
-    return replay
-
-
 @pytest.mark.parametrize(("parser", "stem"), [
     (BinanceSpot, "spot_btcusdt"), (BinanceUsdm, "usdm_btcusdt"), (BinanceCoinm, "cm_btcusd_perp")])
 def test_capture_syncs_and_matches_book_ticker(parser: type, stem: str) -> None:
     files = sorted(DATA.glob(f"{stem}_2024080*.cap.gz"))
     if not files:
         pytest.skip(f"{DATA} is absent: the shared real-data set is not available")
-    replay = _replay(parser(), *files)
-    assert replay.parse_errors == []
-    (report,) = replay.finish()
+    r = replay(parser(), (rec for f in files for rec in records(f)))
+    assert r.parse_errors == []
+    (report,) = r.finish()
     assert report.state == "synced"
     assert (report.gaps, report.resyncs, report.snapshots) == (0, 0, 1)
     assert report.tob_compared > 400
     assert report.tob_mismatched == 0
     reasons = [e.reason.value for e in report.events]
     assert reasons == ["first_delta", "snapshot"]
-    replay.syncs[report.symbol].book.check_invariants()
+    r.syncs[report.symbol].book.check_invariants()
 
 
 def test_dropped_frame_is_detected_as_a_gap() -> None:
@@ -205,63 +198,55 @@ def _bundled_records() -> list[CaptureRecord]:
         return list(read_capture(path))
 
 
-def _replay_records(records: list[CaptureRecord]) -> tuple[Replay, BookReport]:
-    replay = Replay(BinanceSpot())
-    for rec in records:
-        replay.feed(rec)
-    (report,) = replay.finish()
-    return replay, report
+def _report(replay_: Replay) -> BookReport:
+    (report,) = replay_.finish()
+    return report
 
 
-def _depth_indexes(records: list[CaptureRecord]) -> list[int]:
-    return [i for i, r in enumerate(records) if b"@depth" in r.payload[:40]]
+def _is_depth(rec: CaptureRecord) -> bool:
+    return b"@depth" in rec.payload[:40]
 
 
 def test_faults_injected_in_the_bundled_capture_are_each_caught() -> None:
     """Duplicate, reorder, truncate and corrupt frames of a real capture: each is
     detected and reported, and no book out of step is ever served."""
     records = _bundled_records()
-    depth = _depth_indexes(records)
+    depth = indices(records, _is_depth)
     k = depth[300]
 
-    clean = _replay_records(records)[1]
+    clean = _report(replay(BinanceSpot(), records))
     assert (clean.gaps, clean.tob_mismatched, clean.state) == (0, 0, "synced")
 
-    dup = records[:k + 1] + [records[k]] + records[k + 1:]
-    _, rep = _replay_records(dup)
+    rep = _report(replay(BinanceSpot(), duplicate(records, k)))
     assert (rep.gaps, rep.stale_dropped - clean.stale_dropped, rep.state) == (0, 1, "synced")
 
-    swapped = list(records)
-    j = depth[301]
-    swapped[k], swapped[j] = swapped[j], swapped[k]
-    replay, rep = _replay_records(swapped)
+    r = replay(BinanceSpot(), swap(records, k, depth[301]))
+    rep = _report(r)
     assert rep.gaps == 1 and rep.state == "resyncing"
-    assert len(replay.syncs["BTCUSDT"].book) == 0 and replay.syncs["BTCUSDT"].needs_snapshot
+    assert len(r.syncs["BTCUSDT"].book) == 0 and r.syncs["BTCUSDT"].needs_snapshot
 
-    cut = list(records)
-    cut[k] = dataclasses.replace(records[k], payload=records[k].payload[:100])
-    replay, rep = _replay_records(cut)
-    assert len(replay.parse_errors) == 1 and "line" in replay.parse_errors[0]
+    r = replay(BinanceSpot(), replace(records, k, records[k].payload[100:], b""))
+    rep = _report(r)
+    assert len(r.parse_errors) == 1 and "line" in r.parse_errors[0]
     assert rep.gaps == 1 and rep.state == "resyncing"
 
 
 def test_a_corrupted_size_at_the_touch_is_caught_by_the_venues_book_ticker() -> None:
     records = _bundled_records()
-    replay, _ = _replay_records(records)
-    quotes = {m.seq: m for r in records if b"@bookTicker" in r.payload[:40]
-              for m in replay.parser.parse(r.payload, r.recv_ns) if isinstance(m, Quote)}
-    for i in _depth_indexes(records):
-        (msg,) = replay.parser.parse(records[i].payload, records[i].recv_ns)
+    r = replay(BinanceSpot(), records)
+    quotes = {m.seq: m for rec in records if b"@bookTicker" in rec.payload[:40]
+              for m in r.parser.parse(rec.payload, rec.recv_ns) if isinstance(m, Quote)}
+    for i in indices(records, _is_depth):
+        (msg,) = r.parser.parse(records[i].payload, records[i].recv_ns)
         q = quotes.get(msg.last_seq)
         bids = msg.levels[msg.levels["side"] == Side.BID]
         if q is not None and q.bid_price in bids["price"] and q.bid_size > 0:
             break
     else:
         pytest.fail("no depth frame sets the best bid at a quoted id")
-    book = replay.syncs["BTCUSDT"].book
+    book = r.syncs["BTCUSDT"].book
     good, bad = (f'["{book.format_price(q.bid_price)}","{book.format_size(size)}"]'.encode()
                  for size in (q.bid_size, q.bid_size + 1))
     assert records[i].payload.count(good) == 1
-    records[i] = dataclasses.replace(records[i], payload=records[i].payload.replace(good, bad))
-    _, rep = _replay_records(records)
+    rep = _report(replay(BinanceSpot(), replace(records, i, good, bad)))
     assert rep.tob_mismatched >= 1 and rep.gaps == 0

@@ -56,12 +56,12 @@ from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._textlevels import wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
-    crc32_signed,
     depth_pairs,
     infer_instrument,
     interleaved_text,
     ms_to_ns,
     text_levels,
+    top25_checksum,
 )
 
 __all__ = [
@@ -96,8 +96,7 @@ def bitget_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_ex
 
 
 def bitget_checksum(book: L2Book) -> int:
-    bids, asks = book.depth(25)
-    return crc32_signed(bitget_bytes(bids, asks, book.price_exp, book.size_exp))
+    return top25_checksum(book, bitget_bytes)
 
 
 def verify_bitget_checksum(book: L2Book, msg: BookMessage) -> bool:

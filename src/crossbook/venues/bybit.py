@@ -196,8 +196,6 @@ class Bybit(VenueBase):
             inst = self.instruments.resolve(d.s, [*d.b, *d.a])
             levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts_exchange_ns=ts or 0,
                                   ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
-            if len(levels) and ((levels["price"] < 0).any() or (levels["size"] < 0).any()):
-                raise ValueError(f"negative price or size at u={d.u}")
         extra: dict[str, object] = {"topic": topic}
         if f.cts is not None:
             extra["ts_engine_ns"] = f.cts * _MS

@@ -110,6 +110,7 @@ __all__ = [
     "interleaved_text",
     "ms_to_ns",
     "okx_checksum",
+    "top25_checksum",
     "okx_render",
     "okx_text",
     "sniff",
@@ -201,9 +202,14 @@ def okx_text(bids: npt.NDArray[np.void], asks: npt.NDArray[np.void], price_exp: 
                             okx_render, depth)
 
 
-def okx_checksum(book: L2Book) -> int:
+def top25_checksum(book: L2Book, text: Callable[..., bytes]) -> int:
+    """Signed CRC32 of the checksum text (``okx_bytes``, ``bitget_bytes``) of the top 25."""
     bids, asks = book.depth(25)
-    return crc32_signed(okx_bytes(bids, asks, book.price_exp, book.size_exp))
+    return crc32_signed(text(bids, asks, book.price_exp, book.size_exp))
+
+
+def okx_checksum(book: L2Book) -> int:
+    return top25_checksum(book, okx_bytes)
 
 
 def verify_okx_checksum(book: L2Book, msg: BookMessage) -> bool:
