@@ -1,0 +1,210 @@
+"""How to connect to each venue's public market data: URLs, subscribe messages, the
+snapshot request, keep-alive rules and the documented limits (docs/venues.md).
+
+A spec is data plus small pure functions that build the bytes to send; nothing
+here does I/O. The venue names are those of ``crossbook.venues.registry``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["VenueSpec", "SPECS", "spec_for"]
+
+Build = Callable[[Sequence[str]], list[bytes]]
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class VenueSpec:
+    """One venue's connection rules.
+
+    ``subscribe(symbols)`` are the frames sent after connecting; ``resubscribe([symbol])``
+    rebuilds one stream-snapshot book (the venue answers with a fresh snapshot);
+    ``snapshot_path(symbol)`` is the REST snapshot request for REST-snapshot venues.
+    ``app_ping`` is sent every ``app_ping_interval_s`` on venues whose keep-alive is an
+    application message; websocket-level pings are answered by the client library.
+    ``route(frame)`` names the symbol a raw frame concerns when it can tell cheaply
+    (used to resync only that book when a slow consumer forces a frame to be dropped).
+    """
+
+    venue: str
+    ws_url: str
+    subscribe: Build
+    resubscribe: Build
+    rest_url: str | None = None
+    snapshot_path: Callable[[str], str] | None = None
+    app_ping: bytes | None = None
+    app_ping_interval_s: float = 0.0
+    snapshot_min_interval_s: float = 1.0  # REST snapshots per venue, at most one per this
+    max_streams_per_connection: int = 100
+    limits: str = ""
+    route: Callable[[bytes], str | None] = lambda frame: None
+
+    def ws_endpoint(self, symbols: Sequence[str], override: str | None = None) -> str:
+        return override or self.ws_url
+
+    def snapshot_url(self, symbol: str, base: str | None = None) -> str:
+        if self.snapshot_path is None:
+            raise ValueError(f"{self.venue} books start from a stream snapshot, not REST")
+        return (base or self.rest_url or "").rstrip("/") + self.snapshot_path(symbol)
+
+
+def _field_router(pattern: bytes, upper: bool = False) -> Callable[[bytes], str | None]:
+    rx = re.compile(pattern)
+
+    def route(frame: bytes) -> str | None:
+        m = rx.search(frame, 0, 300)
+        if m is None:
+            return None
+        s = m.group(1).decode()
+        return s.upper() if upper else s
+    return route
+
+
+# -- Binance (spot, USD-M, COIN-M): diff depth + REST snapshot -----------------------------
+
+def _binance_streams(symbols: Sequence[str], speed: str) -> list[str]:
+    return [f"{s.lower()}@depth@{speed}" for s in symbols]
+
+
+def _binance(venue: str, ws: str, rest: str, path: str, speed: str, limit: int,
+             limits: str) -> VenueSpec:
+    def sub(symbols: Sequence[str]) -> list[bytes]:
+        return [_dumps({"method": "SUBSCRIBE", "params": _binance_streams(symbols, speed), "id": 1})]
+
+    return VenueSpec(
+        venue=venue, ws_url=ws, rest_url=rest,
+        subscribe=sub,
+        # A REST-snapshot venue rebuilds a book from REST: nothing to resend.
+        resubscribe=lambda symbols: [],
+        snapshot_path=lambda s: f"{path}?symbol={s.upper()}&limit={limit}",
+        snapshot_min_interval_s=1.0,
+        max_streams_per_connection=1024,
+        limits=limits,
+        route=_field_router(rb'"s":"([A-Z0-9_]+)"'),
+    )
+
+
+BINANCE = _binance(
+    "binance", "wss://stream.binance.com:9443/stream", "https://api.binance.com", "/api/v3/depth",
+    "100ms", 5000,
+    "server pings every 20 s, pong within 1 min; 5 incoming messages/s; 1024 streams per "
+    "connection; 300 connections per 5 min per IP; connection valid 24 h; depth limit=5000 "
+    "weighs 250 of 6000/min")
+BINANCE_USDM = _binance(
+    "binance_usdm", "wss://fstream.binance.com/stream", "https://fapi.binance.com",
+    "/fapi/v1/depth", "100ms", 1000,
+    "server pings every 3 min, pong within 10 min; 10 incoming messages/s; 1024 streams per "
+    "connection; connection valid 24 h; depth limit=1000 weighs 20 of 2400/min")
+BINANCE_COINM = _binance(
+    "binance_coinm", "wss://dstream.binance.com/stream", "https://dapi.binance.com",
+    "/dapi/v1/depth", "100ms", 1000,
+    "server pings every 3 min, pong within 10 min; 10 incoming messages/s; 200 streams per "
+    "connection; connection valid 24 h; depth limit=1000 weighs 20 of 2400/min")
+
+
+# -- OKX v5 books: stream snapshot, seqId/prevSeqId, checksum (legacy) ---------------------
+
+def _okx_args(symbols: Sequence[str]) -> list[dict[str, str]]:
+    return [{"channel": "books", "instId": s} for s in symbols]
+
+
+OKX = VenueSpec(
+    venue="okx", ws_url="wss://ws.okx.com:8443/ws/v5/public",
+    subscribe=lambda symbols: [_dumps({"op": "subscribe", "args": _okx_args(symbols)})],
+    resubscribe=lambda symbols: [_dumps({"op": "unsubscribe", "args": _okx_args(symbols)}),
+                                 _dumps({"op": "subscribe", "args": _okx_args(symbols)})],
+    app_ping=b"ping", app_ping_interval_s=20.0,
+    max_streams_per_connection=30,
+    limits="send 'ping' when idle under 30 s (server answers 'pong'); 3 connection requests/s "
+           "per IP; 480 (un)subscribe requests/hour per connection; fewer than 30 deep book "
+           "channels per connection",
+    route=_field_router(rb'"instId":"([A-Za-z0-9-]+)"'),
+)
+
+
+# -- Bitfinex v2 book: conf SEQ_ALL + checksum ----------------------------------------------
+
+_BFX_CONF = 65536 | 131072  # SEQ_ALL | checksum
+
+
+def _bitfinex_sub(symbols: Sequence[str]) -> list[bytes]:
+    return [_dumps({"event": "conf", "flags": _BFX_CONF})] + [
+        _dumps({"event": "subscribe", "channel": "book", "symbol": s, "prec": "P0",
+                "freq": "F0", "len": "25"}) for s in symbols]
+
+
+BITFINEX = VenueSpec(
+    venue="bitfinex", ws_url="wss://api-pub.bitfinex.com/ws/2",
+    subscribe=_bitfinex_sub,
+    # The unsubscribe needs the channel id of the ack; the client fills it in (see client).
+    resubscribe=lambda symbols: [
+        _dumps({"event": "subscribe", "channel": "book", "symbol": s, "prec": "P0",
+                "freq": "F0", "len": "25"}) for s in symbols],
+    app_ping=b'{"event":"ping","cid":1}', app_ping_interval_s=30.0,
+    max_streams_per_connection=25,
+    limits="heartbeat [chan,'hb'] every 15 s per channel; 25 channels per connection; "
+           "20 connections per minute per IP (then 60 s ban)",
+)
+
+
+# -- Deribit JSON-RPC book.<instrument>.100ms ----------------------------------------------
+
+def _deribit(method: str, symbols: Sequence[str]) -> bytes:
+    return _dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                   "params": {"channels": [f"book.{s}.100ms" for s in symbols]}})
+
+
+DERIBIT = VenueSpec(
+    venue="deribit", ws_url="wss://www.deribit.com/ws/api/v2",
+    subscribe=lambda symbols: [
+        _dumps({"jsonrpc": "2.0", "id": 0, "method": "public/set_heartbeat",
+                "params": {"interval": 30}}),
+        _deribit("public/subscribe", symbols)],
+    resubscribe=lambda symbols: [_deribit("public/unsubscribe", symbols),
+                                 _deribit("public/subscribe", symbols)],
+    app_ping=_dumps({"jsonrpc": "2.0", "id": 2, "method": "public/test"}), app_ping_interval_s=25.0,
+    max_streams_per_connection=500,
+    limits="public/set_heartbeat: answer each test_request with public/test or be "
+           "disconnected; non-matching-engine requests are credit-limited (20/s sustained); "
+           ".raw books need authentication, .100ms are public",
+    route=_field_router(rb'"channel":"book\.([A-Za-z0-9_-]+)\.'),
+)
+
+
+# -- Hyperliquid l2Book: every message a full snapshot -------------------------------------
+
+def _hl(method: str, symbols: Sequence[str]) -> list[bytes]:
+    return [_dumps({"method": method, "subscription": {"type": "l2Book", "coin": s}})
+            for s in symbols]
+
+
+HYPERLIQUID = VenueSpec(
+    venue="hyperliquid", ws_url="wss://api.hyperliquid.xyz/ws",
+    subscribe=lambda symbols: _hl("subscribe", symbols),
+    resubscribe=lambda symbols: _hl("unsubscribe", symbols) + _hl("subscribe", symbols),
+    app_ping=b'{"method":"ping"}', app_ping_interval_s=30.0,
+    max_streams_per_connection=1000,
+    limits="the server closes a connection silent for 60 s: send {'method':'ping'}; "
+           "100 websocket connections and 1000 subscriptions per IP",
+    route=_field_router(rb'"coin":"([A-Za-z0-9@/_-]+)"'),
+)
+
+
+SPECS: dict[str, VenueSpec] = {s.venue: s for s in (
+    BINANCE, BINANCE_USDM, BINANCE_COINM, OKX, BITFINEX, DERIBIT, HYPERLIQUID)}
+
+
+def spec_for(venue: str) -> VenueSpec:
+    try:
+        return SPECS[venue]
+    except KeyError:
+        raise ValueError(f"no live connection spec for {venue!r}; "
+                         f"supported: {', '.join(sorted(SPECS))}") from None
