@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from crossbook import L2Book
 from crossbook.io.capture import CaptureRecord, RecordKind
@@ -41,6 +42,10 @@ from crossbook.messages import BookMessage, Kind, Message, Status
 from crossbook.replay import Replay
 from crossbook.sync import BookSync, SyncEvent
 from crossbook.venues.registry import make_parser
+
+if TYPE_CHECKING:
+    import httpx
+    from websockets.asyncio.client import ClientConnection
 
 __all__ = ["LiveFeed", "ConnectionStats", "Overflow", "parse_targets"]
 
@@ -91,7 +96,7 @@ class _Connection:
         self.lock = asyncio.Lock()  # one order for the recording and the consumer
         self.pending: set[str] = set()  # books with a resync in flight
         self.dropped_for: set[str] = set()  # books that lost a frame to overflow
-        self.ws: object | None = None
+        self.ws: ClientConnection | None = None
 
     @property
     def venue(self) -> str:
@@ -110,6 +115,13 @@ def parse_targets(targets: Sequence[str]) -> dict[str, list[str]]:
         if symbol not in out[venue]:
             out[venue].append(symbol)
     return out
+
+
+def _require_extra() -> None:
+    missing = [m for m in ("websockets", "httpx") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImportError(f"crossbook.live needs {' and '.join(missing)}: "
+                          "pip install 'crossbook[live]'")
 
 
 def _ssl_context(ca_file: str | Path | None) -> ssl.SSLContext:
@@ -145,6 +157,7 @@ class LiveFeed:
         on_message: Callable[[Message, BookSync | None], None] | None = None,
         on_event: Callable[[SyncEvent], None] | None = None,
     ) -> None:
+        _require_extra()
         if overflow not in ("block", "drop"):
             raise ValueError(f"overflow must be 'block' or 'drop', not {overflow!r}")
         ws_urls, rest_urls = dict(ws_urls or {}), dict(rest_urls or {})
@@ -169,7 +182,7 @@ class LiveFeed:
         self._queue: asyncio.Queue[tuple[_Connection, CaptureRecord | _Marker]] = asyncio.Queue(queue_size)
         self._out: deque[Item] = deque()
         self._tasks: list[asyncio.Task[None]] = []
-        self._http: object | None = None
+        self._http: httpx.AsyncClient | None = None
         self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -193,7 +206,7 @@ class LiveFeed:
                 await t
         self._tasks.clear()
         if self._http is not None:
-            await self._http.aclose()  # type: ignore[attr-defined]
+            await self._http.aclose()
         for conn in self.connections.values():
             if conn.recorder is not None:
                 conn.recorder.close()
@@ -316,9 +329,8 @@ class LiveFeed:
         else:
             self._spawn(self._resubscribe(conn, symbol), f"resubscribe-{conn.venue}-{symbol}")
 
-    def _spawn(self, coro: object, name: str) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.append(task)
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
@@ -333,11 +345,11 @@ class LiveFeed:
             return
         await self._queue.put((conn, item))
 
-    async def _send(self, conn: _Connection, ws: object, data: bytes) -> None:
+    async def _send(self, conn: _Connection, ws: ClientConnection, data: bytes) -> None:
         if conn.recorder is not None:
             conn.recorder.sent(time.time_ns(), data)
         conn.stats.sent += 1
-        await ws.send(data.decode())  # type: ignore[attr-defined]
+        await ws.send(data.decode())
 
     async def _run(self, conn: _Connection) -> None:
         import websockets
@@ -366,7 +378,7 @@ class LiveFeed:
             conn.stats.backoff_delays_s.append(delay)
             await asyncio.sleep(delay)
 
-    async def _session(self, conn: _Connection, ws: object) -> None:
+    async def _session(self, conn: _Connection, ws: ClientConnection) -> None:
         conn.ws = ws
         conn.stats.connects += 1
         async with conn.lock:
@@ -379,7 +391,7 @@ class LiveFeed:
         try:
             first = True
             while True:
-                frame = await ws.recv(decode=False)  # type: ignore[attr-defined]
+                frame = await ws.recv(decode=False)
                 recv_ns = time.time_ns()
                 data = frame if isinstance(frame, bytes) else frame.encode()
                 if first:
@@ -395,7 +407,7 @@ class LiveFeed:
             if pinger is not None:
                 pinger.cancel()
 
-    async def _app_ping(self, conn: _Connection, ws: object) -> None:
+    async def _app_ping(self, conn: _Connection, ws: ClientConnection) -> None:
         assert conn.spec.app_ping is not None
         while True:
             await asyncio.sleep(conn.spec.app_ping_interval_s)
@@ -406,8 +418,9 @@ class LiveFeed:
 
         await conn.limiter.acquire()
         url = conn.spec.snapshot_url(symbol, conn.rest_url)
+        assert self._http is not None, "started"
         try:
-            resp = await self._http.get(url)  # type: ignore[attr-defined]
+            resp = await self._http.get(url)
         except httpx.HTTPError as exc:
             conn.stats.rest_failures += 1
             conn.stats.last_error = f"GET {url}: {type(exc).__name__}: {exc}"

@@ -33,6 +33,7 @@ import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from crossbook import L2Book
@@ -40,6 +41,10 @@ from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
 from crossbook.replay import Replay
 from crossbook.venues.registry import make_parser
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import Server, ServerConnection
+    from websockets.http11 import Request, Response
 
 __all__ = ["Faults", "SentRecord", "VenueSimulator", "book_rows", "corrupt_checksum", "played"]
 
@@ -106,7 +111,7 @@ class VenueSimulator:
         #: there until its client is in sync, so a fault lands on a synced book.
         self.gate_at = gate_at
         self._gate = asyncio.Event()
-        self._server: object | None = None
+        self._server: Server | None = None
         self._stale_bodies: dict[str, bytes] = {}
         self._new_conn = asyncio.Event()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -139,7 +144,7 @@ class VenueSimulator:
         self._server = await serve(self._handler, "127.0.0.1", 0, ssl=self.ssl_context,
                                    process_request=self._process_request, compression=None,
                                    ping_interval=None, max_size=None)
-        sock = next(iter(self._server.sockets))  # type: ignore[attr-defined]
+        sock = next(iter(self._server.sockets))
         self._port = sock.getsockname()[1]
         if self.venue in _REST_VENUES:
             self._stale_bodies = {s: self._snapshot_body(s) for s, sync in self.truth.syncs.items()
@@ -151,8 +156,8 @@ class VenueSimulator:
         for task in list(self._handlers):
             task.cancel()
         if self._server is not None:
-            self._server.close()  # type: ignore[attr-defined]
-            await self._server.wait_closed()  # type: ignore[attr-defined]
+            self._server.close()
+            await self._server.wait_closed()
             self._server = None
 
     async def __aenter__(self) -> VenueSimulator:
@@ -185,27 +190,27 @@ class VenueSimulator:
         return json.dumps({"lastUpdateId": sync.last_id, "bids": book_rows(book, Side.BID),
                            "asks": book_rows(book, Side.ASK)}, separators=(",", ":")).encode()
 
-    def _process_request(self, connection: object, request: object) -> object:
-        headers = request.headers  # type: ignore[attr-defined]
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        headers = request.headers
         if headers.get("Upgrade", "").lower() == "websocket":
             return None
-        parts = urlsplit(request.path)  # type: ignore[attr-defined]
+        parts = urlsplit(request.path)
         symbol = parse_qs(parts.query).get("symbol", [""])[0]
         if parts.path != _REST_VENUES.get(self.venue) or symbol not in self.truth.syncs:
-            return connection.respond(404, '{"code":-1121,"msg":"Invalid symbol."}')  # type: ignore[attr-defined]
+            return connection.respond(404, '{"code":-1121,"msg":"Invalid symbol."}')
         if self.snapshots_served < self.faults.stale_snapshots and symbol in self._stale_bodies:
             body = self._stale_bodies[symbol]
         else:
             body = self._snapshot_body(symbol)
         self.snapshots_served += 1
-        self.sent.append(SentRecord(RecordKind.REST, body, request.path))  # type: ignore[attr-defined]
-        response = connection.respond(200, body.decode())  # type: ignore[attr-defined]
+        self.sent.append(SentRecord(RecordKind.REST, body, request.path))
+        response = connection.respond(200, body.decode())
         response.headers["Content-Type"] = "application/json"
         return response
 
     # -- websocket ---------------------------------------------------------------------
 
-    async def _handler(self, ws: object) -> None:
+    async def _handler(self, ws: ServerConnection) -> None:
         me = asyncio.current_task()
         assert me is not None
         self._handlers.add(me)
@@ -223,9 +228,9 @@ class VenueSimulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
-    async def _read(self, ws: object) -> None:
+    async def _read(self, ws: ServerConnection) -> None:
         with contextlib.suppress(Exception):
-            async for msg in ws:  # type: ignore[attr-defined]
+            async for msg in ws:
                 self.received.append(msg.encode() if isinstance(msg, str) else msg)
 
     async def _wait_subscribed(self, seen: int, reader: asyncio.Task[None]) -> None:
@@ -240,7 +245,7 @@ class VenueSimulator:
             self.truth.feed(self.frames[self.pos])
             self.pos += 1
 
-    async def _play(self, ws: object) -> None:
+    async def _play(self, ws: ServerConnection) -> None:
         f = self.faults
         prev_ns: int | None = None
         while self.pos < len(self.frames):
@@ -250,7 +255,7 @@ class VenueSimulator:
             if i in f.disconnect_at:
                 f.disconnect_at.discard(i)
                 self._advance(f.skip_on_disconnect)
-                await ws.close(1012, "simulated restart")  # type: ignore[attr-defined]
+                await ws.close(1012, "simulated restart")
                 return
             if i in f.hang_at:
                 f.hang_at.discard(i)
@@ -268,13 +273,13 @@ class VenueSimulator:
             payload = corrupt_checksum(rec.payload) if i in f.corrupt_checksum_at else rec.payload
             for _ in range(2 if i in f.duplicate_at else 1):
                 self.sent.append(SentRecord(RecordKind.FRAME, payload))
-                await ws.send(payload.decode())  # type: ignore[attr-defined]
+                await ws.send(payload.decode())
         self.done.set()
-        await ws.wait_closed()  # type: ignore[attr-defined]
+        await ws.wait_closed()
 
-    async def _hang(self, ws: object) -> None:
+    async def _hang(self, ws: ServerConnection) -> None:
         """Neither sends nor reads (pings go unanswered) until the client reconnects."""
-        transport = ws.transport  # type: ignore[attr-defined]
+        transport = ws.transport
         transport.pause_reading()
         new_conn = self._new_conn
         with contextlib.suppress(asyncio.TimeoutError):
