@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from crossbook import L2Book, format_fixed
+from crossbook.cli_live import add_live_parsers
 from crossbook.io.capture import CaptureFormatError
 from crossbook.replay import BookReport, Replay, open_capture
 
@@ -375,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="scanner core: the C++ ArbScanner (auto, when built) or its Python "
                          "twin; the same events either way")
     sc.set_defaults(func=cmd_scan)
+    add_live_parsers(sub)
     return p
 
 
