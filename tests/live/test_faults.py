@@ -155,3 +155,28 @@ async def test_hyperliquid(fault: str, tmp_path: Path) -> None:
         if fault in EXPECT:
             assert EXPECT[fault] in run.reasons("BTC")
         _check_end(sim, run.feed, ["BTC"], "hyperliquid")
+
+
+@pytest.mark.parametrize("fault", ["none", "corrupt_checksum", "drop", "duplicate", "disconnect"])
+@aio
+async def test_okx(fault: str, tmp_path: Path) -> None:
+    """OKX books (2022: checksum on every push, no seqId): a bad checksum or a lost push
+    resubscribes that one book, whose new snapshot the venue renders from its truth."""
+    cap = shared_capture("okx/okx.cap.gz")
+    symbols = ["BTC-USDT", "UNI-USD-SWAP"]
+    async with VenueSimulator("okx", cap) as sim:
+        books = [i for i, r in enumerate(sim.frames)
+                 if b'"channel":"books","instId":"BTC-USDT"},"action":"update"' in r.payload[:80]]
+        sim.gate_at = books[0]
+        at = books[len(books) // 2]
+        if fault != "none":
+            getattr(sim.faults, f"{fault}_at").add(at)
+        run = await run_feed(sim, symbols, tmp_path)
+        conn = run.feed.connections["okx"]
+        if fault in ("corrupt_checksum", "drop"):
+            assert Reason.CHECKSUM_MISMATCH in run.reasons("BTC-USDT")
+            assert conn.stats.resubscribes == 1 and conn.stats.connects == 1
+            assert run.reasons("UNI-USD-SWAP") == [Reason.SNAPSHOT]  # untouched
+        if fault == "disconnect":
+            assert Reason.RECONNECT in run.reasons("BTC-USDT") and conn.stats.connects == 2
+        _check_end(sim, run.feed, symbols, "okx")

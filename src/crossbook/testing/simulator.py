@@ -20,8 +20,9 @@ Faults (``Faults``), by frame index in the played stream:
 - ``stale_snapshots``: the first N REST snapshots are the one taken at the start
   (older than the stream by the time they are served).
 
-Supported venues: the Binance family (REST snapshots rendered from the truth)
-and venues whose every book message is a full snapshot (Hyperliquid).
+Supported venues: the Binance family (REST snapshots rendered from the truth),
+OKX (stream snapshots: the capture's own, then rendered from the truth on every
+later subscribe) and venues whose every book message is a full snapshot (Hyperliquid).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ _NS_PER_S = 1_000_000_000
 _REST_VENUES = {"binance": "/api/v3/depth", "binance_usdm": "/fapi/v1/depth",
                 "binance_coinm": "/dapi/v1/depth"}
 _SNAPSHOT_STREAM_VENUES = {"hyperliquid"}
+#: Venues whose books start from a stream snapshot sent on subscribe: the simulator
+#: answers each (re)subscribe with a snapshot rendered from its truth.
+_SUBSCRIBE_SNAPSHOT_VENUES = {"okx"}
 _YIELD_EVERY = 64  # frames sent between yields to the loop when not paced
 
 
@@ -90,9 +94,10 @@ class VenueSimulator:
                  ssl_context: ssl.SSLContext | None = None, max_frames: int | None = None,
                  hang_timeout_s: float = 10.0, preroll_rest: int = 1,
                  gate_at: int | None = None) -> None:
-        if venue not in _REST_VENUES and venue not in _SNAPSHOT_STREAM_VENUES:
+        spoken = set(_REST_VENUES) | _SNAPSHOT_STREAM_VENUES | _SUBSCRIBE_SNAPSHOT_VENUES
+        if venue not in spoken:
             raise ValueError(f"the simulator does not speak {venue!r} yet; it speaks "
-                             f"{', '.join(sorted(set(_REST_VENUES) | _SNAPSHOT_STREAM_VENUES))}")
+                             f"{', '.join(sorted(spoken))}")
         self.venue = venue
         self.speed = speed
         self.faults = faults or Faults()
@@ -115,6 +120,7 @@ class VenueSimulator:
         self._stale_bodies: dict[str, bytes] = {}
         self._new_conn = asyncio.Event()
         self._handlers: set[asyncio.Task[None]] = set()
+        self._inject: list[bytes] = []  # snapshots owed to (re)subscribes, sent before the next frame
         self._port = 0
 
     def _preroll(self, records: Iterable[CaptureRecord], max_frames: int | None,
@@ -231,7 +237,26 @@ class VenueSimulator:
     async def _read(self, ws: ServerConnection) -> None:
         with contextlib.suppress(Exception):
             async for msg in ws:
-                self.received.append(msg.encode() if isinstance(msg, str) else msg)
+                data = msg.encode() if isinstance(msg, str) else msg
+                self.received.append(data)
+                if self.venue in _SUBSCRIBE_SNAPSHOT_VENUES:
+                    self._inject += self._okx_snapshots(data)
+
+    def _okx_snapshots(self, request: bytes) -> list[bytes]:
+        """OKX answers a books subscribe with a snapshot; the capture holds the first ones,
+        the truth renders any later one (after a resubscribe or a reconnect)."""
+        try:
+            obj = json.loads(request)
+        except ValueError:
+            return []
+        if not isinstance(obj, dict) or obj.get("op") != "subscribe":
+            return []
+        out = []
+        for arg in obj.get("args", []):
+            sync = self.truth.syncs.get(arg.get("instId", "")) if isinstance(arg, dict) else None
+            if sync is not None and sync.synced and arg.get("channel") == "books":
+                out.append(okx_snapshot(arg["instId"], sync.book, sync.last_ts_recv_ns))
+        return out
 
     async def _wait_subscribed(self, seen: int, reader: asyncio.Task[None]) -> None:
         while len(self.received) <= seen and not reader.done():
@@ -265,6 +290,7 @@ class VenueSimulator:
                 await asyncio.sleep((rec.recv_ns - prev_ns) / _NS_PER_S / self.speed)
             elif i % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+            await self._send_owed(ws)
             prev_ns = rec.recv_ns
             self.truth.feed(rec)
             self.pos += 1
@@ -275,7 +301,15 @@ class VenueSimulator:
                 self.sent.append(SentRecord(RecordKind.FRAME, payload))
                 await ws.send(payload.decode())
         self.done.set()
-        await ws.wait_closed()
+        while ws.state.name == "OPEN":  # the stream is over; subscribes are still answered
+            await self._send_owed(ws)
+            await asyncio.sleep(0.005)
+
+    async def _send_owed(self, ws: ServerConnection) -> None:
+        while self._inject:
+            snap = self._inject.pop(0)
+            self.sent.append(SentRecord(RecordKind.FRAME, snap))
+            await ws.send(snap.decode())
 
     async def _hang(self, ws: ServerConnection) -> None:
         """Neither sends nor reads (pings go unanswered) until the client reconnects."""
@@ -285,6 +319,20 @@ class VenueSimulator:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(new_conn.wait(), self.hang_timeout_s)
         transport.abort()
+
+
+def okx_snapshot(inst_id: str, book: L2Book, ts_ns: int) -> bytes:
+    """An OKX v5 ``books`` snapshot push of the book, with its (legacy) checksum."""
+    from crossbook.venues.okx import okx_checksum, okx_render
+
+    def rows(side: Side) -> list[list[str]]:
+        return [[okx_render(int(r["price"]), book.price_exp), okx_render(int(r["size"]), book.size_exp),
+                 "0", str(int(r["count"]))] for r in book.levels(int(side))]
+
+    data = {"asks": rows(Side.ASK), "bids": rows(Side.BID), "ts": str(ts_ns // 1_000_000),
+            "checksum": okx_checksum(book)}
+    push = {"arg": {"channel": "books", "instId": inst_id}, "action": "snapshot", "data": [data]}
+    return json.dumps(push, separators=(",", ":")).encode()
 
 
 def corrupt_checksum(frame: bytes) -> bytes:
