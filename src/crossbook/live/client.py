@@ -82,7 +82,8 @@ class _Marker:
 
 class _Connection:
     def __init__(self, spec: VenueSpec, symbols: Sequence[str], ws_url: str, rest_url: str | None,
-                 recorder: CaptureWriter | None, backoff: Backoff) -> None:
+                 recorder: CaptureWriter | None, backoff: Backoff,
+                 snapshot_min_interval_s: float | None = None) -> None:
         self.spec = spec
         self.symbols = list(symbols)
         self.ws_url = ws_url
@@ -92,7 +93,8 @@ class _Connection:
         self.events: list[SyncEvent] = []  # filled by the replay as it feeds a record
         self.replay = Replay(make_parser(spec.venue), on_event=self.events.append)
         self.stats = ConnectionStats()
-        self.limiter = RateLimiter(spec.snapshot_min_interval_s)
+        self.limiter = RateLimiter(spec.snapshot_min_interval_s if snapshot_min_interval_s is None
+                                   else snapshot_min_interval_s)
         self.lock = asyncio.Lock()  # one order for the recording and the consumer
         self.pending: set[str] = set()  # books with a resync in flight
         self.dropped_for: set[str] = set()  # books that lost a frame to overflow
@@ -154,6 +156,7 @@ class LiveFeed:
         ping_timeout_s: float | None = 20.0,
         open_timeout_s: float = 10.0,
         rest_timeout_s: float = 10.0,
+        snapshot_min_interval_s: float | None = None,
         on_message: Callable[[Message, BookSync | None], None] | None = None,
         on_event: Callable[[SyncEvent], None] | None = None,
     ) -> None:
@@ -178,7 +181,7 @@ class LiveFeed:
             backoff = Backoff(backoff_base_s, backoff_cap_s, None if seed is None else seed + i)
             self.connections[venue] = _Connection(
                 spec, symbols, spec.ws_endpoint(symbols, ws_urls.get(venue)),
-                rest_urls.get(venue), rec, backoff)
+                rest_urls.get(venue), rec, backoff, snapshot_min_interval_s)
         self._queue: asyncio.Queue[tuple[_Connection, CaptureRecord | _Marker]] = asyncio.Queue(queue_size)
         self._out: deque[Item] = deque()
         self._tasks: list[asyncio.Task[None]] = []
