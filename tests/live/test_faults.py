@@ -180,3 +180,27 @@ async def test_okx(fault: str, tmp_path: Path) -> None:
         if fault == "disconnect":
             assert Reason.RECONNECT in run.reasons("BTC-USDT") and conn.stats.connects == 2
         _check_end(sim, run.feed, symbols, "okx")
+
+
+@pytest.mark.parametrize("fault", ["none", "drop", "duplicate", "disconnect"])
+@aio
+async def test_deribit(fault: str, tmp_path: Path) -> None:
+    """Deribit books (prev_change_id chain): a lost change is a gap on that one book,
+    which resubscribes; the venue answers with a snapshot rendered from its truth."""
+    cap = shared_capture("deribit/deribit_options.cap.gz")
+    victim, other = "BTC-24SEP21-8000-P", "BTC-31DEC21-34000-P"
+    async with VenueSimulator("deribit", cap) as sim:
+        changes = [i for i, r in enumerate(sim.frames)
+                   if b'"channel":"book.%s.raw","data":{"type":"change"' % victim.encode() in r.payload]
+        sim.gate_at = changes[0]
+        at = changes[len(changes) // 2]
+        if fault != "none":
+            getattr(sim.faults, f"{fault}_at").add(at)
+        run = await run_feed(sim, [victim, other], tmp_path)
+        conn = run.feed.connections["deribit"]
+        if fault == "drop":
+            assert Reason.GAP in run.reasons(victim) and conn.stats.resubscribes == 1
+            assert run.reasons(other) == [Reason.SNAPSHOT]
+        if fault == "disconnect":
+            assert Reason.RECONNECT in run.reasons(victim) and conn.stats.connects == 2
+        _check_end(sim, run.feed, [victim, other], "deribit")

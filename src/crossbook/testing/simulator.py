@@ -21,8 +21,8 @@ Faults (``Faults``), by frame index in the played stream:
   (older than the stream by the time they are served).
 
 Supported venues: the Binance family (REST snapshots rendered from the truth),
-OKX (stream snapshots: the capture's own, then rendered from the truth on every
-later subscribe) and venues whose every book message is a full snapshot (Hyperliquid).
+OKX and Deribit (stream snapshots: the capture's own, then rendered from the truth
+on every later subscribe) and venues whose every book message is a full snapshot (Hyperliquid).
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ import asyncio
 import contextlib
 import json
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from crossbook import L2Book
+from crossbook import L2Book, format_fixed
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
 from crossbook.replay import Replay
+from crossbook.sync import BookSync
 from crossbook.venues.registry import make_parser
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ _REST_VENUES = {"binance": "/api/v3/depth", "binance_usdm": "/fapi/v1/depth",
 _SNAPSHOT_STREAM_VENUES = {"hyperliquid"}
 #: Venues whose books start from a stream snapshot sent on subscribe: the simulator
 #: answers each (re)subscribe with a snapshot rendered from its truth.
-_SUBSCRIBE_SNAPSHOT_VENUES = {"okx"}
+_SUBSCRIBE_SNAPSHOT_VENUES = {"okx", "deribit"}
 _YIELD_EVERY = 64  # frames sent between yields to the loop when not paced
 
 
@@ -240,22 +241,20 @@ class VenueSimulator:
                 data = msg.encode() if isinstance(msg, str) else msg
                 self.received.append(data)
                 if self.venue in _SUBSCRIBE_SNAPSHOT_VENUES:
-                    self._inject += self._okx_snapshots(data)
+                    self._inject += self._owed_snapshots(data)
 
-    def _okx_snapshots(self, request: bytes) -> list[bytes]:
-        """OKX answers a books subscribe with a snapshot; the capture holds the first ones,
-        the truth renders any later one (after a resubscribe or a reconnect)."""
+    def _owed_snapshots(self, request: bytes) -> list[bytes]:
+        """A stream-snapshot venue answers a book subscribe with a snapshot; the capture
+        holds the first ones, the truth renders any later one (resubscribe, reconnect)."""
         try:
             obj = json.loads(request)
         except ValueError:
             return []
-        if not isinstance(obj, dict) or obj.get("op") != "subscribe":
-            return []
         out = []
-        for arg in obj.get("args", []):
-            sync = self.truth.syncs.get(arg.get("instId", "")) if isinstance(arg, dict) else None
-            if sync is not None and sync.synced and arg.get("channel") == "books":
-                out.append(okx_snapshot(arg["instId"], sync.book, sync.last_ts_recv_ns))
+        for symbol in _subscribed_books(self.venue, obj):
+            sync = self.truth.syncs.get(symbol)
+            if sync is not None and sync.synced:
+                out.append(_RENDER[self.venue](symbol, sync))
         return out
 
     async def _wait_subscribed(self, seen: int, reader: asyncio.Task[None]) -> None:
@@ -321,18 +320,60 @@ class VenueSimulator:
         transport.abort()
 
 
-def okx_snapshot(inst_id: str, book: L2Book, ts_ns: int) -> bytes:
+def _subscribed_books(venue: str, request: object) -> list[str]:
+    """The book symbols a client's subscribe request names."""
+    if not isinstance(request, dict):
+        return []
+    if venue == "okx" and request.get("op") == "subscribe":
+        return [a["instId"] for a in request.get("args", [])
+                if isinstance(a, dict) and a.get("channel") == "books" and "instId" in a]
+    if venue == "deribit" and request.get("method") == "public/subscribe":
+        params = request.get("params")
+        channels = params.get("channels", []) if isinstance(params, dict) else []
+        return [c.split(".")[1] for c in channels
+                if isinstance(c, str) and c.startswith("book.") and c.count(".") == 2]
+    return []
+
+
+def _plain(mantissa: int, exp: int) -> str:
+    s = format_fixed(mantissa, exp)
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def okx_snapshot(inst_id: str, sync: BookSync) -> bytes:
     """An OKX v5 ``books`` snapshot push of the book, with its (legacy) checksum."""
-    from crossbook.venues.okx import okx_checksum, okx_render
+    from crossbook.venues.okx import okx_checksum
+
+    book = sync.book
 
     def rows(side: Side) -> list[list[str]]:
-        return [[okx_render(int(r["price"]), book.price_exp), okx_render(int(r["size"]), book.size_exp),
+        return [[_plain(int(r["price"]), book.price_exp), _plain(int(r["size"]), book.size_exp),
                  "0", str(int(r["count"]))] for r in book.levels(int(side))]
 
-    data = {"asks": rows(Side.ASK), "bids": rows(Side.BID), "ts": str(ts_ns // 1_000_000),
-            "checksum": okx_checksum(book)}
+    data = {"asks": rows(Side.ASK), "bids": rows(Side.BID),
+            "ts": str(sync.last_ts_recv_ns // 1_000_000), "checksum": okx_checksum(book)}
     push = {"arg": {"channel": "books", "instId": inst_id}, "action": "snapshot", "data": [data]}
     return json.dumps(push, separators=(",", ":")).encode()
+
+
+def deribit_snapshot(instrument: str, sync: BookSync) -> bytes:
+    """A Deribit ``book.<instrument>.raw`` snapshot notification at the book's change_id;
+    prices and amounts are JSON numbers written from their exact decimals."""
+    book = sync.book
+
+    def rows(side: Side) -> str:
+        return ",".join(f'["new",{_plain(int(r["price"]), book.price_exp)},'
+                        f'{_plain(int(r["size"]), book.size_exp)}]' for r in book.levels(int(side)))
+
+    data = (f'{{"type":"snapshot","timestamp":{sync.last_ts_recv_ns // 1_000_000},'
+            f'"instrument_name":"{instrument}","change_id":{sync.last_id},'
+            f'"bids":[{rows(Side.BID)}],"asks":[{rows(Side.ASK)}]}}')
+    return (f'{{"jsonrpc":"2.0","method":"subscription","params":{{"channel":"book.{instrument}.raw",'
+            f'"data":{data}}}}}').encode()
+
+
+_RENDER: dict[str, Callable[[str, BookSync], bytes]] = {"okx": okx_snapshot,
+                                                         "deribit": deribit_snapshot}
 
 
 def corrupt_checksum(frame: bytes) -> bytes:
