@@ -82,3 +82,10 @@ def test_specs_build_json_and_name_their_limits(venue: str) -> None:
     else:
         with pytest.raises(ValueError):
             spec.snapshot_url("X")
+
+
+def test_deribit_heartbeat_is_answered() -> None:
+    spec = spec_for("deribit")
+    answer = spec.reply(b'{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}')
+    assert answer is not None and json.loads(answer)["method"] == "public/test"
+    assert spec.reply(b'{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"heartbeat"}}') is None

@@ -96,7 +96,7 @@ class _Connection:
         self.limiter = RateLimiter(spec.snapshot_min_interval_s if snapshot_min_interval_s is None
                                    else snapshot_min_interval_s)
         self.lock = asyncio.Lock()  # one order for the recording and the consumer
-        self.pending: set[str] = set()  # books with a resync in flight
+        self.pending: dict[str, float] = {}  # books with a resync in flight -> since (monotonic s)
         self.dropped_for: set[str] = set()  # books that lost a frame to overflow
         self.ws: ClientConnection | None = None
 
@@ -157,6 +157,7 @@ class LiveFeed:
         open_timeout_s: float = 10.0,
         rest_timeout_s: float = 10.0,
         snapshot_min_interval_s: float | None = None,
+        resync_timeout_s: float = 10.0,
         on_message: Callable[[Message, BookSync | None], None] | None = None,
         on_event: Callable[[SyncEvent], None] | None = None,
     ) -> None:
@@ -171,6 +172,7 @@ class LiveFeed:
         self.overflow = overflow
         self.ping_interval_s, self.ping_timeout_s = ping_interval_s, ping_timeout_s
         self.open_timeout_s, self.rest_timeout_s = open_timeout_s, rest_timeout_s
+        self.resync_timeout_s = resync_timeout_s
         self._on_message, self._on_event = on_message, on_event
         self.connections: dict[str, _Connection] = {}
         for i, (venue, symbols) in enumerate(subscriptions.items()):
@@ -293,11 +295,11 @@ class LiveFeed:
             if isinstance(m, BookMessage):
                 touched.add(m.symbol)
                 if m.kind is Kind.SNAPSHOT:
-                    conn.pending.discard(m.symbol)
+                    conn.pending.pop(m.symbol, None)
         if item.kind is RecordKind.REST:
             for m in msgs:
                 if m.symbol:
-                    conn.pending.discard(m.symbol)
+                    conn.pending.pop(m.symbol, None)
         for symbol in touched:
             self._maybe_resync(conn, symbol)
 
@@ -318,15 +320,17 @@ class LiveFeed:
         for symbol, sync in targets.items():
             self._status(conn, ts, "frame dropped (slow consumer): resync", True, symbol)
             self._emit_events(sync.reconnect(ts))
-            conn.pending.discard(symbol)
+            conn.pending.pop(symbol, None)
             self._maybe_resync(conn, symbol)
 
     def _maybe_resync(self, conn: _Connection, symbol: str) -> None:
         sync = conn.replay.syncs.get(symbol)
         request = sync.resync_request if sync is not None else None
-        if request is None or symbol in conn.pending or self._closed:
+        since = conn.pending.get(symbol)
+        if request is None or self._closed or (
+                since is not None and time.monotonic() - since < self.resync_timeout_s):
             return
-        conn.pending.add(symbol)
+        conn.pending[symbol] = time.monotonic()  # a resync unanswered this long is asked again
         if request == "rest_snapshot":
             self._spawn(self._fetch_snapshot(conn, symbol), f"snapshot-{conn.venue}-{symbol}")
         else:
@@ -406,6 +410,9 @@ class LiveFeed:
                         conn.recorder.frame(recv_ns, data)
                     await self._enqueue(conn, CaptureRecord(recv_ns, RecordKind.FRAME, data),
                                         droppable=True)
+                answer = conn.spec.reply(data)
+                if answer is not None:
+                    await self._send(conn, ws, answer)
         finally:
             if pinger is not None:
                 pinger.cancel()
@@ -427,14 +434,14 @@ class LiveFeed:
         except httpx.HTTPError as exc:
             conn.stats.rest_failures += 1
             conn.stats.last_error = f"GET {url}: {type(exc).__name__}: {exc}"
-            conn.pending.discard(symbol)  # the next message of the book asks again
+            conn.pending.pop(symbol, None)  # the next message of the book asks again
             return
         recv_ns = time.time_ns()
         if resp.status_code != 200:
             # An error body is no snapshot: not recorded, so the replay never parses it.
             conn.stats.rest_failures += 1
             conn.stats.last_error = f"GET {url}: HTTP {resp.status_code}"
-            conn.pending.discard(symbol)
+            conn.pending.pop(symbol, None)
             return
         conn.stats.rest_snapshots += 1
         async with conn.lock:
@@ -446,7 +453,7 @@ class LiveFeed:
     async def _resubscribe(self, conn: _Connection, symbol: str) -> None:
         ws = conn.ws
         if ws is None:
-            conn.pending.discard(symbol)  # the reconnect subscribes afresh
+            conn.pending.pop(symbol, None)  # the reconnect subscribes afresh
             return
         conn.stats.resubscribes += 1
         for data in conn.spec.resubscribe([symbol]):

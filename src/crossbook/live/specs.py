@@ -30,6 +30,7 @@ class VenueSpec:
     ``snapshot_path(symbol)`` is the REST snapshot request for REST-snapshot venues.
     ``app_ping`` is sent every ``app_ping_interval_s`` on venues whose keep-alive is an
     application message; websocket-level pings are answered by the client library.
+    ``reply(frame)`` is the answer a venue demands to some frames, sent at once.
     ``route(frame)`` names the symbol a raw frame concerns when it can tell cheaply
     (used to resync only that book when a slow consumer forces a frame to be dropped).
     """
@@ -46,6 +47,8 @@ class VenueSpec:
     max_streams_per_connection: int = 100
     limits: str = ""
     route: Callable[[bytes], str | None] = lambda frame: None
+    #: A frame the venue expects an answer to (Deribit's heartbeat test_request).
+    reply: Callable[[bytes], bytes | None] = lambda frame: None
 
     def ws_endpoint(self, symbols: Sequence[str], override: str | None = None) -> str:
         return override or self.ws_url
@@ -176,6 +179,8 @@ DERIBIT = VenueSpec(
            "disconnected; non-matching-engine requests are credit-limited (20/s sustained); "
            ".raw books need authentication, .100ms are public",
     route=_field_router(rb'"channel":"book\.([A-Za-z0-9_-]+)\.'),
+    reply=lambda frame: (_dumps({"jsonrpc": "2.0", "id": 3, "method": "public/test"})
+                         if b'"test_request"' in frame[:200] else None),
 )
 
 
@@ -198,8 +203,65 @@ HYPERLIQUID = VenueSpec(
 )
 
 
+# -- Bybit v5 orderbook.{depth}.{symbol}: stream snapshot, re-sent on server problems ----
+
+def _bybit(op: str, symbols: Sequence[str]) -> bytes:
+    return _dumps({"op": op, "args": [f"orderbook.50.{s}" for s in symbols]})
+
+
+BYBIT = VenueSpec(
+    venue="bybit", ws_url="wss://stream.bybit.com/v5/public/spot",
+    subscribe=lambda symbols: [_bybit("subscribe", symbols)],
+    resubscribe=lambda symbols: [_bybit("unsubscribe", symbols), _bybit("subscribe", symbols)],
+    app_ping=b'{"op":"ping"}', app_ping_interval_s=20.0,
+    max_streams_per_connection=10,
+    limits="send {'op':'ping'} every 20 s; at most 10 args per subscribe request on spot; "
+           "500 connections per 5 min per IP; linear/inverse/option use their own paths",
+    route=_field_router(rb'"topic":"orderbook\.\d+\.([A-Z0-9]+)"'),
+)
+
+
+# -- Kraken v2 book: stream snapshot, CRC32 on every message --------------------------------
+
+def _kraken(method: str, symbols: Sequence[str]) -> bytes:
+    return _dumps({"method": method, "params": {"channel": "book", "symbol": list(symbols),
+                                                "depth": 10}})
+
+
+KRAKEN_V2 = VenueSpec(
+    venue="kraken_v2", ws_url="wss://ws.kraken.com/v2",
+    subscribe=lambda symbols: [_kraken("subscribe", symbols)],
+    resubscribe=lambda symbols: [_kraken("unsubscribe", symbols), _kraken("subscribe", symbols)],
+    app_ping=b'{"method":"ping"}', app_ping_interval_s=30.0,
+    max_streams_per_connection=100,
+    limits="heartbeat channel once a second when idle; one ack per symbol; book depth "
+           "10/25/100/500/1000 (checksum over the top 10); about 150 connections per 10 min",
+    route=_field_router(rb'"symbol":"([A-Z0-9/]+)"'),
+)
+
+
+# -- Coinbase Advanced Trade level2 (+ heartbeats so idle channels stay open) ---------------
+
+def _coinbase(kind: str, channel: str, symbols: Sequence[str]) -> bytes:
+    return _dumps({"type": kind, "product_ids": list(symbols), "channel": channel})
+
+
+COINBASE_ADVANCED = VenueSpec(
+    venue="coinbase_advanced", ws_url="wss://advanced-trade-ws.coinbase.com",
+    subscribe=lambda symbols: [_coinbase("subscribe", "heartbeats", symbols),
+                               _coinbase("subscribe", "level2", symbols)],
+    resubscribe=lambda symbols: [_coinbase("unsubscribe", "level2", symbols),
+                                 _coinbase("subscribe", "level2", symbols)],
+    max_streams_per_connection=100,
+    limits="channels close after 60-90 s without updates unless subscribed to heartbeats; "
+           "a subscribe must come within 5 s of connecting; 8 messages/s per IP unauthenticated",
+    route=_field_router(rb'"product_id":"([A-Z0-9-]+)"'),
+)
+
+
 SPECS: dict[str, VenueSpec] = {s.venue: s for s in (
-    BINANCE, BINANCE_USDM, BINANCE_COINM, OKX, BITFINEX, DERIBIT, HYPERLIQUID)}
+    BINANCE, BINANCE_USDM, BINANCE_COINM, OKX, BITFINEX, DERIBIT, HYPERLIQUID, BYBIT, KRAKEN_V2,
+    COINBASE_ADVANCED)}
 
 
 def spec_for(venue: str) -> VenueSpec:
