@@ -45,7 +45,7 @@ async def run_feed(sim: VenueSimulator, symbols: list[str], tmp: Path, *,
     venue = sim.venue
     opts: dict[str, object] = dict(ws_urls={venue: sim.ws_url}, rest_urls={venue: sim.rest_url},
                                    record_dir=tmp, seed=7, backoff_base_s=0.02,
-                                   ping_interval_s=0.2, ping_timeout_s=0.3,
+                                   ping_interval_s=1.0, ping_timeout_s=5.0,
                                    snapshot_min_interval_s=0.2)
     opts.update(kw)
     feed = LiveFeed({venue: symbols}, **opts)  # type: ignore[arg-type]

@@ -79,7 +79,9 @@ async def test_binance_fault(venue: str, fault: str, tmp_path: Path) -> None:
     name, symbol = BINANCE[venue]
     async with VenueSimulator(venue, BUNDLED / name, max_frames=_FRAMES, gate_at=300) as sim:
         _faults(sim, fault)
-        run = await run_feed(sim, [symbol], tmp_path)
+        # Only the hang needs a quick ping timeout; elsewhere a loaded machine must not trip it.
+        pings = dict(ping_interval_s=0.2, ping_timeout_s=0.3) if fault == "hang" else {}
+        run = await run_feed(sim, [symbol], tmp_path, **pings)
         conn = run.feed.connections[venue]
         reasons = run.reasons(symbol)
         if fault in EXPECT:
@@ -151,7 +153,8 @@ async def test_hyperliquid(fault: str, tmp_path: Path) -> None:
     async with VenueSimulator("hyperliquid", cap) as sim:
         if fault != "none":
             getattr(sim.faults, f"{fault}_at").add(len(sim.frames) // 2)
-        run = await run_feed(sim, ["BTC"], tmp_path)
+        pings = dict(ping_interval_s=0.2, ping_timeout_s=0.3) if fault == "hang" else {}
+        run = await run_feed(sim, ["BTC"], tmp_path, **pings)
         if fault in EXPECT:
             assert EXPECT[fault] in run.reasons("BTC")
         _check_end(sim, run.feed, ["BTC"], "hyperliquid")
