@@ -24,7 +24,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade, json_level_events
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade, json_level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
@@ -126,7 +126,8 @@ class _BinanceBase(VenueBase):
                 return [self._trade(_trade.decode(env.data), recv_ns)]
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {stream} payload ({exc})", frame) from exc
-        return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _parse_unwrapped(self, frame: bytes, recv_ns: int) -> list[Message]:
         obj = decode_json(self.venue, frame)
@@ -194,7 +195,8 @@ class _BinanceBase(VenueBase):
     def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
         parts = urlsplit(url)
         if not parts.path.endswith("/depth"):
-            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         symbol = parse_qs(parts.query).get("symbol", [""])[0].upper()
         if not symbol:
             raise ParseError(self.venue, f"depth URL without symbol: {url}")

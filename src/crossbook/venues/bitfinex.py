@@ -64,6 +64,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
     EMPTY_LEVELS,
     BookMessage,
+    Drop,
     Instrument,
     Kind,
     Message,
@@ -375,7 +376,7 @@ class Bitfinex(VenueBase):
         last = self._conn_last
         if last is not None and seq <= last:
             text = f"sequence {seq} after {last}: duplicate or late frame, dropped as stale"
-            return [Status(self.venue, None, text, recv_ns, error=True)], None, False
+            return [Status(self.venue, None, text, recv_ns, drop=Drop.STALE)], None, False
         out: list[Message] = []
         if last is not None and seq != last + 1:
             text = (f"sequence jumped {last} -> {seq}: {seq - last - 1} frame(s) lost; "
@@ -398,12 +399,14 @@ class Bitfinex(VenueBase):
         self, ch: _Channel | None, tag: str | None, payload: object, recv_ns: int
     ) -> _BookPart | list[Message]:
         if ch is None:
+            # A heartbeat can precede its channel's ack; data cannot, so data is lost.
             text = f"frame for an unknown channel ({tag or 'data'})"
-            return [Status(self.venue, None, text, recv_ns)]
+            drop = None if tag == "hb" else Drop.UNROUTED
+            return [Status(self.venue, None, text, recv_ns, drop=drop)]
         if ch.channel == "book":
             if ch.raw or not ch.symbol.startswith("t"):
                 text = "raw (R0) and funding books are not kept"
-                return [Status(self.venue, ch.symbol, text, recv_ns, True)]
+                return [Status(self.venue, ch.symbol, text, recv_ns, drop=Drop.UNSUPPORTED)]
             return self._book(ch, tag, payload, recv_ns)
         if ch.channel == "trades" and ch.symbol.startswith("t"):
             return self._trades(ch.symbol, tag, payload, recv_ns)

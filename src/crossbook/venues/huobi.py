@@ -41,6 +41,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
+    Drop,
     EMPTY_LEVELS,
     BookMessage,
     Instrument,
@@ -143,7 +144,8 @@ class _HuobiBase(VenueBase):
             raise ParseError(self.venue, f"bad {f.ch} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.ch}: {exc}", frame) from exc
-        return [Status(self.venue, symbol, f"unhandled channel {f.ch}", recv_ns)]
+        return [Status(self.venue, symbol, f"unhandled channel {f.ch}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _depth(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:

@@ -79,6 +79,7 @@ from crossbook._side import Side
 from crossbook.fixedpoint import format_fixed, parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
+    Drop,
     BookMessage,
     Instrument,
     Kind,
@@ -394,7 +395,8 @@ class Okx(VenueBase):
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc
         symbol = push.arg.instId or None
-        return [Status(self.venue, symbol, f"unhandled channel {channel}", recv_ns)]
+        return [Status(self.venue, symbol, f"unhandled channel {channel}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _event(self, frame: bytes, recv_ns: int) -> list[Message]:
         obj = decode_json(self.venue, frame)
@@ -428,7 +430,8 @@ class Okx(VenueBase):
             # earlier update anyway; inferring exponents from a few update values could
             # fix them too small for the whole book.
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
-                           "exponents unknown, dropped", recv_ns, error=True)]
+                           "exponents unknown, dropped", recv_ns, error=True,
+                           drop=Drop.STALE)]
         ts = ms_to_ns(self.venue, d.ts)
         checksum = d.checksum or None  # OKX sends 0 since the checksum was retired
         if checksum is not None and not -_INT32 <= checksum < _INT32:
@@ -494,7 +497,8 @@ class Okx(VenueBase):
         inferring them from a shallow book (bbo-tbt shows one level)."""
         path = urlsplit(url).path
         if not path.endswith("/public/instruments"):
-            return [Status(self.venue, None, f"unhandled REST {path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         try:
             specs = _instruments.decode(body)
         except DECODE_ERRORS as exc:
