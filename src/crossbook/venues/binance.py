@@ -160,6 +160,9 @@ class _BinanceBase(VenueBase):
         return inst
 
     def _delta(self, d: _Depth, recv_ns: int) -> BookMessage:
+        if d.pu is None and self.rule is BinanceFuturesRule:
+            # The futures chain is pu == previous u: without it no delta can be placed.
+            raise ParseError(self.venue, f"{d.s} U={d.U} u={d.u}: depth update without pu")
         inst = self.instruments.get(d.s) or self._instrument(d.s, d.b, d.a)
         ts = (d.T or d.E) * _MS or None
         try:

@@ -167,6 +167,8 @@ class Bitget(VenueBase):
                 out: list[Message] = []
                 for d in _books.decode(push.data) if books is None else books:
                     out.extend(self._book(arg.channel, inst_id, push.action, d, recv_ns))
+                if not out:  # v1 pushes one book per frame: an empty push is not the protocol
+                    raise ParseError(self.venue, f"{inst_id} {arg.channel}: push without a book")
                 return out
             if arg.channel == "trade":
                 return [self._trade(inst_id, row, recv_ns) for row in _trades.decode(push.data)]

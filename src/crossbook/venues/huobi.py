@@ -106,7 +106,12 @@ _rows = msgspec.json.Decoder(list[tuple[Decimal, Decimal]])
 
 def _decimal_rows(d: _Depth) -> list[tuple[Decimal, Decimal]]:
     """The levels as exact Decimals: for inferring exponents and explaining failures."""
-    return _rows.decode(d.bids) + _rows.decode(d.asks)
+    rows = _rows.decode(d.bids) + _rows.decode(d.asks)
+    for row in rows:
+        for v in row:
+            if not v.is_finite():  # a Decimal field takes "NaN" text; no comparison does
+                raise ValueError(f"not a finite number: {v}")
+    return rows
 
 
 class _HuobiBase(VenueBase):

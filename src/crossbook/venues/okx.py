@@ -120,6 +120,7 @@ __all__ = [
 ]
 
 _MS = 1_000_000
+_MAX_MS = ((1 << 63) - 1) // _MS  # the last millisecond an int64 of nanoseconds holds (2262)
 _MAX_EXP = 18  # 10**18 already fills most of an int64 mantissa
 _INT32 = 1 << 31
 CHECKSUM_ALG = "okx_legacy_top25"
@@ -318,8 +319,8 @@ _instruments = msgspec.json.Decoder(_Instruments)
 
 
 def ms_to_ns(venue: str, ts: str) -> int:
-    if not (ts.isascii() and ts.isdigit()) or len(ts) > 16:
-        raise ParseError(venue, f"bad millisecond timestamp {ts!r}")
+    if not (ts.isascii() and ts.isdigit()) or len(ts) > 16 or int(ts) > _MAX_MS:
+        raise ParseError(venue, f"bad millisecond timestamp {ts!r} (not an int64 of nanoseconds)")
     return int(ts) * _MS
 
 
@@ -424,6 +425,10 @@ class Okx(VenueBase):
         else:
             raise ParseError(self.venue, f"{inst_id} {channel}: unknown action {action!r}")
         symbol = inst_id if channel in _PLAIN_SYMBOL else f"{inst_id}@{channel}"
+        bad = next((r for r in (*d.bids, *d.asks) if len(r) != 4), None)
+        if bad is not None:  # any other shape would put another column in the count's place
+            raise ParseError(self.venue, f"{inst_id}: level {bad} is not [price, size, "
+                             "liquidated orders, orders]")
         inst = self.instruments.get(inst_id)
         if inst is None and kind is Kind.DELTA:
             # A stream snapshot always precedes its updates, and BookSync would drop an
