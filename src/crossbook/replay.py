@@ -226,7 +226,7 @@ class Replay:
             symbol = self._dispatch(msgs[0], line_no)
             if symbol is not None:
                 self.reports[symbol].frames += 1
-            symbols = () if symbol is None else (symbol,)
+            symbols: tuple[str, ...] = () if symbol is None else (symbol,)
         else:
             # A frame counts once per book it touched, however many messages it carried.
             touched = (self._dispatch(m, line_no) for m in msgs)
@@ -235,7 +235,11 @@ class Replay:
                 self.reports[symbol].frames += 1
         if self._flag is not None:
             return self._flag
-        return "book" if symbols else self._outcome(msgs, line_no)
+        if len(msgs) == 1 and symbols:
+            return "book"
+        worst = self._outcome(msgs, line_no)
+        # A loss the parser reports outweighs the probes it sends the books along with it.
+        return "book" if symbols and worst not in ("venue_errors", "unrouted") else worst
 
     def _outcome(self, msgs: list[Message], line_no: int) -> str:
         """The outcome of a frame that reached no book: the worst of its messages'."""
