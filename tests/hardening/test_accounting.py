@@ -14,7 +14,7 @@ import pytest
 
 from crossbook.cli import main
 from crossbook.io.capture import CaptureRecord, RecordKind, format_record
-from crossbook.replay import DEFAULT_MAX_BOOKS, ReplaySummary
+from crossbook import replay as replay_module
 
 from ._kit import CAPTURES, SLICES, capture, frame_indices, replaced, run
 
@@ -132,7 +132,7 @@ def test_verify_json_keeps_per_book_fields_and_adds_the_summary(
 
 
 def test_default_book_cap_is_generous() -> None:
-    assert ReplaySummary().max_books == DEFAULT_MAX_BOOKS == 10_000
+    assert replay_module.ReplaySummary().max_books == replay_module.DEFAULT_MAX_BOOKS == 10_000
 
 
 def test_frames_each_naming_a_new_symbol_are_capped() -> None:
