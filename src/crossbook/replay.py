@@ -101,7 +101,7 @@ class ReplaySummary:
         for name, why in (("parse_errors", "refused by the parser"),
                           ("sync_errors", "raised while syncing their book"),
                           ("unrouted", "for channels no subscription acknowledged"),
-                          ("venue_errors", "venue errors"),
+                          ("venue_errors", "reported as errors (by the venue, or a book withheld)"),
                           ("books_capped", f"for books past the cap of {self.max_books:,}")):
             n = getattr(self, name)
             if n:
