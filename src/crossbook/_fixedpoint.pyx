@@ -209,6 +209,10 @@ cdef int _parse(const char* s, Py_ssize_t n, int exp, int64_t* out) noexcept nog
 cdef int64_t _from_int(object value, int exp) except? -1:
     if isinstance(value, bool):
         raise TypeError(f"expected decimal text or int, got bool: {value!r}")
+    if not -19 <= exp <= 19:
+        # 10**exp alone would not fit an int64: the exact twin refuses without building it.
+        from crossbook.fixedpoint import parse_fixed_py
+        return parse_fixed_py(value, exp)
     result = value * 10 ** exp if exp >= 0 else None
     if result is None:
         q, r = divmod(value, 10 ** -exp)

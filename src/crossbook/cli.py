@@ -85,6 +85,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     rows: list[tuple[str, BookReport]] = []
     problems: list[str] = []
     out: list[dict[str, object]] = []
+    captures: list[dict[str, object]] = []
     groups = [args.captures] if args.join else [[p] for p in args.captures]
     for group in groups:
         path = " + ".join(group)
@@ -94,6 +95,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             problems.append(f"{path}: {exc}")
             continue
         problems.extend(f"{path}: {e}" for e in replay.parse_errors)
+        failures = replay.summary.failures()
+        problems.extend(f"{path}: {f}" for f in failures)
+        problems.extend(f"{path}: {e}" for e in replay.errors)
+        captures.append({"capture": str(path), **replay.summary.as_dict(), "failures": failures})
         for r in reports:
             rows.append((" + ".join(Path(p).name for p in group), r))
             d = r.as_dict()
@@ -105,7 +110,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                 f"(gaps {r.gaps}, checksums failed {r.checksums_failed}, "
                                 f"tob mismatched {r.tob_mismatched}, state {r.state})")
     if args.json:
-        json.dump(out, sys.stdout, indent=1)
+        json.dump({"books": out, "captures": captures}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         console.print(_report_table(rows))

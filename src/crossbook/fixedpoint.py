@@ -23,6 +23,7 @@ __all__ = ["parse_fixed", "parse_levels", "parse_fixed_py", "parse_levels_py", "
 
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
+_INT64_DIGITS = 19  # digits of the largest int64
 _MAX_TEXT = 400  # no venue sends more; the Cython parser refuses longer text too
 
 
@@ -31,8 +32,7 @@ def parse_fixed_py(text: str | int, exp: int) -> int:
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise TypeError(f"expected decimal text or int, got {type(text).__name__}: {text!r}")
     if isinstance(text, int):
-        value = text * 10**exp if exp >= 0 else _exact_div(text, 10**-exp, str(text), exp)
-        return _check_range(value, str(text))
+        return _scaled(text, exp, str(text), exp)
     s = text
     if len(s) > _MAX_TEXT:
         raise ValueError(f"not a decimal number (over {_MAX_TEXT} characters): {text[:40]!r}...")
@@ -52,13 +52,29 @@ def parse_fixed_py(text: str | int, exp: int) -> int:
     digits = int(int_part + frac)
     if s[:1] == "-":
         digits = -digits
-    value = digits * 10**shift if shift >= 0 else _exact_div(digits, 10**-shift, text, exp)
-    return _check_range(value, text)
+    return _scaled(digits, shift, text, exp)
 
 
 def _is_int(s: str) -> bool:
     t = s[1:] if s[:1] in "+-" else s
     return t.isascii() and t.isdigit()
+
+
+def _scaled(digits: int, shift: int, text: str, exp: int) -> int:
+    """``digits * 10**shift`` as an int64, exactly, or the error naming ``text``.
+
+    The size of the result is judged from the digit count before any power of ten
+    is built: "5e99999999" is refused at once, not after computing 10**(10**8)."""
+    if digits == 0:
+        return 0
+    n = len(str(abs(digits)))
+    if shift >= 0:
+        if n + shift > _INT64_DIGITS:
+            raise OverflowError(f"{text!r} does not fit an int64 mantissa")
+        return _check_range(digits * 10**shift, text)
+    if -shift >= n:  # 10**-shift exceeds |digits|: a remainder is certain
+        raise ValueError(f"{text!r} has more decimals than exponent {exp} allows")
+    return _check_range(_exact_div(digits, 10**-shift, text, exp), text)
 
 
 def _exact_div(value: int, divisor: int, text: str, exp: int) -> int:

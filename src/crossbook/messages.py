@@ -27,6 +27,7 @@ __all__ = [
     "Trade",
     "Quote",
     "Status",
+    "Drop",
     "Message",
     "Instrument",
     "level_events",
@@ -135,14 +136,25 @@ class Quote(msgspec.Struct, frozen=True):
     ts_exchange_ns: int | None = None
 
 
+class Drop(enum.Enum):
+    """Why a frame that is not a control message reaches no book, trade or quote:
+    a replay counts each kind, so that no frame is lost without a count."""
+
+    UNROUTED = "unrouted"  # names a channel that no subscription acknowledgement mapped
+    UNSUPPORTED = "unsupported"  # a channel or stream crossbook does not keep
+    STALE = "stale"  # late, duplicated, or before the first snapshot that gives it meaning
+
+
 class Status(msgspec.Struct, frozen=True):
-    """A venue control frame worth reporting (subscription ack, error, info)."""
+    """A venue control frame worth reporting (subscription ack, error, info), or,
+    with ``drop`` set, a frame the parser recognised and did not turn into data."""
 
     venue: str
     symbol: str | None
     text: str
     ts_recv_ns: int
     error: bool = False
+    drop: Drop | None = None
 
 
 Message: TypeAlias = BookMessage | Trade | Quote | Status

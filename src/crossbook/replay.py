@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
-from crossbook.messages import BookMessage, Message, Quote, Status
+from crossbook.messages import BookMessage, Drop, Message, Quote, Status
 from crossbook.sync import BookSync, SyncEvent
 from crossbook.venues.base import ParseError, VenueParser
 from crossbook.venues.registry import make_parser, sniff_venue
 
-__all__ = ["BookReport", "Replay", "open_capture"]
+__all__ = ["BookReport", "Replay", "ReplaySummary", "open_capture", "DEFAULT_MAX_BOOKS"]
 
 _MAX_PENDING_QUOTES = 100_000
+#: Books one replay keeps at most: an empty book costs memory, and a stream of frames
+#: each naming a new symbol must not grow without bound.
+DEFAULT_MAX_BOOKS = 10_000
+_MAX_ERROR_TEXTS = 100  # each error is counted; the first ones are kept as text
 
 
 @dataclass(slots=True)
@@ -55,6 +59,57 @@ class BookReport:
             for e in self.events
         ]
         return d
+
+
+@dataclass(slots=True)
+class ReplaySummary:
+    """What became of every record of a replay. Each websocket frame or REST
+    response counts under exactly one outcome (``frames`` is their sum):
+
+    book: it reached a book (applied, buffered or dropped as stale there: see the
+    book's report); market_data: trades and quotes; control: acknowledgements,
+    heartbeats, info; stale: late or duplicate, dropped by the parser;
+    unrouted: its channel was never acknowledged; unsupported: a channel crossbook
+    does not keep; venue_errors: an error the venue sent (or a frame it refused);
+    parse_errors, sync_errors: refused by the parser, or raised while syncing its
+    book (that book resyncs); books_capped: for a new book past ``max_books``.
+    """
+
+    records: int = 0
+    sent: int = 0  # frames the recorder sent (subscriptions)
+    frames: int = 0
+    book: int = 0
+    market_data: int = 0
+    control: int = 0
+    stale: int = 0
+    unrouted: int = 0
+    unsupported: int = 0
+    venue_errors: int = 0
+    parse_errors: int = 0
+    sync_errors: int = 0
+    books_capped: int = 0
+    books: int = 0
+    max_books: int = DEFAULT_MAX_BOOKS
+
+    def failures(self) -> list[str]:
+        """Why a verification of this replay must fail; empty when nothing was lost."""
+        out = []
+        if self.books == 0:
+            what = f"{self.frames:,} frames" if self.frames else "no frames"
+            out.append(f"no order book to check ({what}: "
+                       f"{self.unsupported:,} of unsupported channels, {self.unrouted:,} unrouted)")
+        for name, why in (("parse_errors", "refused by the parser"),
+                          ("sync_errors", "raised while syncing their book"),
+                          ("unrouted", "for channels no subscription acknowledged"),
+                          ("venue_errors", "reported as errors (by the venue, or a book withheld)"),
+                          ("books_capped", f"for books past the cap of {self.max_books:,}")):
+            n = getattr(self, name)
+            if n:
+                out.append(f"{n:,} frames {why}")
+        return out
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 class _TopOfBookCheck:
@@ -99,15 +154,28 @@ class Replay:
     """Feeds capture records of one venue to one BookSync per symbol."""
 
     def __init__(self, parser: VenueParser, *, on_event: Callable[[SyncEvent], None] | None = None,
-                 on_message: Callable[[Message, BookSync | None], None] | None = None) -> None:
+                 on_message: Callable[[Message, BookSync | None], None] | None = None,
+                 max_books: int = DEFAULT_MAX_BOOKS) -> None:
         self.parser = parser
         self.syncs: dict[str, BookSync] = {}
         self.reports: dict[str, BookReport] = {}
         self.tob: dict[str, _TopOfBookCheck] = {}
         self.parse_errors: list[str] = []
-        self.records = 0
+        #: Why frames were lost: sync errors, venue errors, unrouted frames, the book cap
+        #: (the first ones of each; the summary counts them all).
+        self.errors: list[str] = []
+        self.summary = ReplaySummary(max_books=max_books)
         self._on_event = on_event
         self._on_message = on_message
+        self._flag: str | None = None  # the outcome _dispatch forces on the frame, if any
+
+    @property
+    def records(self) -> int:
+        return self.summary.records
+
+    def _note(self, text: str) -> None:
+        if len(self.errors) < _MAX_ERROR_TEXTS:
+            self.errors.append(text)
 
     def sync_for(self, msg: BookMessage) -> BookSync:
         sync = self.syncs.get(msg.symbol)
@@ -125,39 +193,92 @@ class Replay:
         return sync
 
     def feed(self, rec: CaptureRecord) -> list[Message]:
-        self.records += 1
+        summary = self.summary
+        summary.records += 1
+        if rec.kind is RecordKind.SENT:
+            summary.sent += 1
+            return []
+        summary.frames += 1
         try:
             if rec.kind is RecordKind.FRAME:
                 msgs = self.parser.parse(rec.payload, rec.recv_ns)
-            elif rec.kind is RecordKind.REST:
-                msgs = self.parser.parse_rest(rec.url or "", rec.payload, rec.recv_ns)
             else:
-                return []
+                msgs = self.parser.parse_rest(rec.url or "", rec.payload, rec.recv_ns)
         except ParseError as exc:
+            summary.parse_errors += 1
             self.parse_errors.append(f"line {rec.line_no}: {exc}")
             return []
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            # A parser must raise only ParseError; if one slips, the replay reports the
-            # frame (as a failed check) instead of dying on it.
-            self.parse_errors.append(
-                f"line {rec.line_no}: unexpected {type(exc).__name__} in {self.parser.venue} parser: {exc}")
+        except Exception as exc:  # one frame must never stop the replay
+            # A parser must raise only ParseError; if anything else slips, the replay
+            # reports the frame (as a failed check) instead of dying on it.
+            summary.parse_errors += 1
+            self.parse_errors.append(f"line {rec.line_no}: unexpected {type(exc).__name__} "
+                                     f"in {self.parser.venue} parser: {exc}")
             return []
-        if len(msgs) == 1:  # the usual frame
-            symbol = self._dispatch(msgs[0])
-            if symbol is not None:
-                self.reports[symbol].frames += 1
-            return msgs
-        # A frame counts once per book it touched, however many messages it carried.
-        for symbol in {s for s in map(self._dispatch, msgs) if s is not None}:
-            self.reports[symbol].frames += 1
+        outcome = self._route(msgs, rec.line_no)
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
         return msgs
 
-    def _dispatch(self, msg: Message) -> str | None:
+    def _route(self, msgs: list[Message], line_no: int) -> str:
+        """Dispatches a frame's messages; returns the frame's outcome (a summary field)."""
+        self._flag = None
+        if len(msgs) == 1:  # the usual frame
+            symbol = self._dispatch(msgs[0], line_no)
+            if symbol is not None:
+                self.reports[symbol].frames += 1
+            symbols: tuple[str, ...] = () if symbol is None else (symbol,)
+        else:
+            # A frame counts once per book it touched, however many messages it carried.
+            touched = (self._dispatch(m, line_no) for m in msgs)
+            symbols = tuple({s for s in touched if s is not None})
+            for symbol in symbols:
+                self.reports[symbol].frames += 1
+        if self._flag is not None:
+            return self._flag
+        if len(msgs) == 1 and symbols:
+            return "book"
+        worst = self._outcome(msgs, line_no)
+        # A loss the parser reports outweighs the probes it sends the books along with it.
+        return "book" if symbols and worst not in ("venue_errors", "unrouted") else worst
+
+    def _outcome(self, msgs: list[Message], line_no: int) -> str:
+        """The outcome of a frame that reached no book: the worst of its messages'."""
+        found = {"control"}
+        for m in msgs:
+            if not isinstance(m, Status):
+                found.add("market_data")
+            elif m.drop is not None or m.error:
+                outcome = m.drop.value if m.drop is not None else "venue_errors"
+                found.add(outcome)
+                if outcome in ("unrouted", "venue_errors"):
+                    self._note(f"line {line_no}: {m.venue} {m.symbol or ''}: {m.text}")
+        return next(o for o in ("venue_errors", "unrouted", "stale", "unsupported", "market_data",
+                                "control") if o in found)
+
+    def _dispatch(self, msg: Message, line_no: int = 0) -> str | None:
         """Routes one message; returns the symbol of the book it concerned, if any."""
         if isinstance(msg, BookMessage):
             symbol = msg.symbol
-            sync = self.syncs.get(symbol) or self.sync_for(msg)
+            sync = self.syncs.get(symbol)
+            if sync is None:
+                if len(self.syncs) >= self.summary.max_books:
+                    self._flag = "books_capped"
+                    if not self.summary.books_capped:
+                        self._note(f"line {line_no}: {msg.venue} {symbol}: a new book past the cap "
+                                   f"of {self.summary.max_books:,} books; its frames are dropped")
+                    return None
+                try:
+                    sync = self.sync_for(msg)
+                except Exception as exc:  # e.g. exponents no book can hold
+                    self._flag = "sync_errors"
+                    self._note(f"line {line_no}: {msg.venue} {symbol}: no book: {exc}")
+                    return None
+            errors = sync.stats.errors
             events = sync.on_message(msg)
+            if sync.stats.errors != errors:
+                self._flag = "sync_errors"
+                self._note(f"line {line_no}: {msg.venue} {symbol}: {events[-1].detail}"
+                           if events else f"line {line_no}: {msg.venue} {symbol}: sync error")
             if events:
                 self.reports[symbol].events.extend(events)
                 if self._on_event:
@@ -179,6 +300,7 @@ class Replay:
         return None
 
     def finish(self) -> list[BookReport]:
+        self.summary.books = len(self.syncs)
         out = []
         for symbol, sync in self.syncs.items():
             r = self.reports[symbol]

@@ -53,6 +53,7 @@ class Reason(enum.Enum):
     RECONNECT = "reconnect"
     BUFFER_OVERFLOW = "buffer_overflow"
     HALT = "halt"
+    INVALID_MESSAGE = "invalid_message"  # judging or applying a message raised
 
 
 class BookNotSynced(RuntimeError):
@@ -88,6 +89,7 @@ class SyncStats:
     snapshots_too_old: int = 0
     snapshots_ignored: int = 0
     buffer_overflows: int = 0
+    errors: int = 0  # messages whose judging or applying raised (each a resync)
 
 
 @dataclass(slots=True)
@@ -96,6 +98,10 @@ class _Cursor:
 
     last_id: int | None = None
     fresh_snapshot: bool = True  # no delta applied since the snapshot
+    # The last applied delta's first id and exchange time: a delta judged stale that is
+    # newer than it by either was not seen before; a corrupted id made it look old.
+    first_id: int | None = None
+    ts_exchange_ns: int | None = None
     events: list[SyncEvent] = field(default_factory=list)
 
 
@@ -165,6 +171,14 @@ class BookSync:
         self._cur.events = events
         self.stats.messages += 1
         self.last_ts_recv_ns = msg.ts_recv_ns
+        try:
+            self._route(msg)
+        except Exception as exc:  # one bad message must cost its book, not the feed
+            self.stats.errors += 1
+            self._lose_sync(msg.ts_recv_ns, Reason.INVALID_MESSAGE, f"{type(exc).__name__}: {exc}")
+        return events
+
+    def _route(self, msg: BookMessage) -> None:
         kind = msg.kind
         if self.state is SyncState.SYNCED and kind is Kind.DELTA:  # nearly every message
             self._on_live_delta(msg)
@@ -178,7 +192,6 @@ class BookSync:
             self._on_heartbeat(msg)
         else:
             self._buffer_delta(msg)
-        return events
 
     def reconnect(self, ts_recv_ns: int) -> list[SyncEvent]:
         """The connection dropped: whatever was in flight is unknown."""
@@ -298,7 +311,15 @@ class BookSync:
     def _on_live_delta(self, msg: BookMessage) -> None:
         verdict = self._judge(msg)
         if verdict is Verdict.STALE:
-            self.stats.stale_dropped += 1
+            newer = self._newer_than_last(msg)
+            if newer:
+                self._lose_sync(msg.ts_recv_ns, Reason.GAP,
+                                f"book at id {self._cur.last_id}, got {msg.first_seq}..{msg.last_seq}: "
+                                f"stale by id but {newer}: an id was corrupted upward")
+                self._buffer.append(msg)
+                self.stats.buffered += 1
+            else:
+                self.stats.stale_dropped += 1
         elif verdict is Verdict.GAP:
             detail = f"book at id {self._cur.last_id}, got {msg.first_seq}..{msg.last_seq} (prev {msg.prev_seq})"
             self._lose_sync(msg.ts_recv_ns, Reason.GAP, detail)
@@ -307,14 +328,28 @@ class BookSync:
         else:
             self._apply(msg)
 
+    def _newer_than_last(self, msg: BookMessage) -> str:
+        """Why a delta judged stale is newer than the last applied one, or ""."""
+        cur = self._cur
+        if cur.fresh_snapshot:
+            return ""  # a snapshot's own id and time are not comparable with a delta's
+        if msg.first_seq is not None and cur.first_id is not None and msg.first_seq > cur.first_id:
+            return f"its first id is above the last applied delta's ({cur.first_id})"
+        ts = msg.ts_exchange_ns
+        if ts is not None and cur.ts_exchange_ns is not None and ts > cur.ts_exchange_ns:
+            return f"its exchange time is after the last applied delta's ({cur.ts_exchange_ns} ns)"
+        return ""
+
     def _apply(self, msg: BookMessage) -> bool:
         """Applies a delta judged APPLY; False when its checksum then failed."""
         book, stats, levels = self.book, self.stats, msg.levels
         book.apply(levels)
         self._truncate(msg)
+        cur = self._cur
         if msg.last_seq is not None:
-            self._cur.last_id = msg.last_seq
-        self._cur.fresh_snapshot = False
+            cur.last_id = msg.last_seq
+        cur.fresh_snapshot = False
+        cur.first_id, cur.ts_exchange_ns = msg.first_seq, msg.ts_exchange_ns
         stats.deltas_applied += 1
         stats.levels_applied += len(levels)
         if not self._checksum_ok(msg):

@@ -29,7 +29,7 @@ def test_demo_runs_the_main_job(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_verify_json_reports_integer_counts(capsys: pytest.CaptureFixture[str]) -> None:
     path = BUNDLED / "binance_coinm_btcusd_perp_20240808_slice.cap.gz"
     assert main(["verify", "--json", str(path)]) == 0
-    (book,) = json.loads(capsys.readouterr().out)
+    (book,) = json.loads(capsys.readouterr().out)["books"]
     for key in ("frames", "messages", "gaps", "resyncs", "checksums_ok", "checksums_failed",
                 "tob_compared", "tob_mismatched"):
         assert isinstance(book[key], int), key
@@ -48,7 +48,7 @@ def test_verify_fails_on_a_damaged_capture(tmp_path: Path, capsys: pytest.Captur
     bad = tmp_path / "damaged.cap.gz"
     bad.write_bytes(gzip.compress(b"".join(lines)))
     assert main(["verify", "--json", str(bad)]) == 1
-    (book,) = json.loads(capsys.readouterr().out)
+    (book,) = json.loads(capsys.readouterr().out)["books"]
     assert book["gaps"] == 1
 
 
@@ -86,9 +86,9 @@ def test_verify_join_carries_books_across_files(capsys: pytest.CaptureFixture[st
     if len(files) != 2:
         pytest.skip(f"{shared} is absent: the shared real-data set is not available")
     assert main(["verify", "--json", files[1]]) == 1  # the 0809 part alone never gets a snapshot
-    (alone,) = json.loads(capsys.readouterr().out)
+    (alone,) = json.loads(capsys.readouterr().out)["books"]
     assert alone["state"] == "buffering"
     assert main(["verify", "--join", "--json", *files]) == 0
-    (joined,) = json.loads(capsys.readouterr().out)
+    (joined,) = json.loads(capsys.readouterr().out)["books"]
     assert (joined["gaps"], joined["tob_mismatched"], joined["state"]) == (0, 0, "synced")
     assert joined["tob_compared"] > 1800

@@ -28,8 +28,9 @@ __all__ = [
 _decoder = msgspec.json.Decoder()
 
 #: What a msgspec decoder raises on bad input: invalid UTF-8 inside a JSON string is
-#: a UnicodeDecodeError, not a msgspec.DecodeError. Venue modules catch this tuple.
-DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+#: a UnicodeDecodeError, not a msgspec.DecodeError, and JSON nested deeper than the
+#: interpreter's recursion limit a RecursionError. Venue modules catch this tuple.
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 class ParseError(ValueError):
@@ -61,7 +62,10 @@ def wire_decimals(texts: Iterable[str]) -> int:
         mant, _, exp = t.lower().partition("e")
         dot = mant.find(".")
         frac = len(mant) - dot - 1 if dot >= 0 else 0
-        shift = int(exp) if exp.lstrip("+-").isdigit() else 0
+        # An exponent of more than 3 digits makes no int64 mantissa at any exponent:
+        # it is left to the value's own parse to refuse, not turned into an exponent.
+        digits = exp.lstrip("+-")
+        shift = int(exp) if digits.isascii() and digits.isdigit() and len(digits) <= 3 else 0
         best = max(best, frac - shift)
     return best
 

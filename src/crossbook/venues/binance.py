@@ -24,7 +24,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade, json_level_events
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade, json_level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
@@ -126,7 +126,8 @@ class _BinanceBase(VenueBase):
                 return [self._trade(_trade.decode(env.data), recv_ns)]
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {stream} payload ({exc})", frame) from exc
-        return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled stream {stream}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _parse_unwrapped(self, frame: bytes, recv_ns: int) -> list[Message]:
         obj = decode_json(self.venue, frame)
@@ -159,6 +160,9 @@ class _BinanceBase(VenueBase):
         return inst
 
     def _delta(self, d: _Depth, recv_ns: int) -> BookMessage:
+        if d.pu is None and self.rule is BinanceFuturesRule:
+            # The futures chain is pu == previous u: without it no delta can be placed.
+            raise ParseError(self.venue, f"{d.s} U={d.U} u={d.u}: depth update without pu")
         inst = self.instruments.get(d.s) or self._instrument(d.s, d.b, d.a)
         ts = (d.T or d.E) * _MS or None
         try:
@@ -194,7 +198,8 @@ class _BinanceBase(VenueBase):
     def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
         parts = urlsplit(url)
         if not parts.path.endswith("/depth"):
-            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         symbol = parse_qs(parts.query).get("symbol", [""])[0].upper()
         if not symbol:
             raise ParseError(self.venue, f"depth URL without symbol: {url}")

@@ -64,6 +64,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
     EMPTY_LEVELS,
     BookMessage,
+    Drop,
     Instrument,
     Kind,
     Message,
@@ -353,6 +354,11 @@ class Bitfinex(VenueBase):
         ch = self._chans.get(chan_id)
         content = self._content(ch, tag, payload, recv_ns)  # may raise: the frame takes no number
         out, prev, fresh = self._track(chan_id, seq, recv_ns)
+        probed = any(isinstance(m, BookMessage) for m in out)
+        if ch is None and tag != "hb" and seq is not None and fresh and not probed:
+            # The connection's numbers run on, so no book sees a jump, yet this frame's
+            # data is lost: a corrupted channel id may have taken it from any book.
+            out += self._probes(seq, recv_ns, f"frame {seq} for unknown channel {chan_id}")
         if not isinstance(content, _BookPart):
             return out + content
         assert ch is not None
@@ -375,35 +381,44 @@ class Bitfinex(VenueBase):
         last = self._conn_last
         if last is not None and seq <= last:
             text = f"sequence {seq} after {last}: duplicate or late frame, dropped as stale"
-            return [Status(self.venue, None, text, recv_ns, error=True)], None, False
+            return [Status(self.venue, None, text, recv_ns, True, Drop.STALE)], None, False
         out: list[Message] = []
         if last is not None and seq != last + 1:
             text = (f"sequence jumped {last} -> {seq}: {seq - last - 1} frame(s) lost; "
                     "every book of the connection is suspect")
             out.append(Status(self.venue, None, text, recv_ns, error=True))
-            for cid, c in self._chans.items():
-                known = cid in self._chan_last and self.instruments.get(c.symbol) is not None
-                if c.channel != "book" or not known:
-                    continue  # a book with no snapshot yet has nothing to lose
-                out.append(BookMessage(self.venue, c.symbol, Kind.DELTA, EMPTY_LEVELS, recv_ns,
-                                       last_seq=seq, prev_seq=_NO_CHAIN, conn_seq=seq,
-                                       extra={"probe": f"connection gap {last} -> {seq}"}))
+            out += self._probes(seq, recv_ns, f"connection gap {last} -> {seq}")
         self._conn_last = seq
         prev = self._chan_last.get(chan_id)
         if chan_id in self._chans:
             self._chan_last[chan_id] = seq
         return out, prev, True
 
+    def _probes(self, seq: int, recv_ns: int, why: str) -> list[Message]:
+        """An empty delta to each book of the connection that chains onto nothing, so
+        that each declares a gap: a frame that could have been any book's is lost."""
+        out: list[Message] = []
+        for cid, c in self._chans.items():
+            known = cid in self._chan_last and self.instruments.get(c.symbol) is not None
+            if c.channel != "book" or not known:
+                continue  # a book with no snapshot yet has nothing to lose
+            out.append(BookMessage(self.venue, c.symbol, Kind.DELTA, EMPTY_LEVELS, recv_ns,
+                                   last_seq=seq, prev_seq=_NO_CHAIN, conn_seq=seq,
+                                   extra={"probe": why}))
+        return out
+
     def _content(
         self, ch: _Channel | None, tag: str | None, payload: object, recv_ns: int
     ) -> _BookPart | list[Message]:
         if ch is None:
+            # A heartbeat can precede its channel's ack; data cannot, so data is lost.
             text = f"frame for an unknown channel ({tag or 'data'})"
-            return [Status(self.venue, None, text, recv_ns)]
+            drop = None if tag == "hb" else Drop.UNROUTED
+            return [Status(self.venue, None, text, recv_ns, drop=drop)]
         if ch.channel == "book":
             if ch.raw or not ch.symbol.startswith("t"):
                 text = "raw (R0) and funding books are not kept"
-                return [Status(self.venue, ch.symbol, text, recv_ns, True)]
+                return [Status(self.venue, ch.symbol, text, recv_ns, True, Drop.UNSUPPORTED)]
             return self._book(ch, tag, payload, recv_ns)
         if ch.channel == "trades" and ch.symbol.startswith("t"):
             return self._trades(ch.symbol, tag, payload, recv_ns)

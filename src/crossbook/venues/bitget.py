@@ -51,7 +51,7 @@ from crossbook._checksum import bitget_bytes
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._textlevels import wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
@@ -167,6 +167,8 @@ class Bitget(VenueBase):
                 out: list[Message] = []
                 for d in _books.decode(push.data) if books is None else books:
                     out.extend(self._book(arg.channel, inst_id, push.action, d, recv_ns))
+                if not out:  # v1 pushes one book per frame: an empty push is not the protocol
+                    raise ParseError(self.venue, f"{inst_id} {arg.channel}: push without a book")
                 return out
             if arg.channel == "trade":
                 return [self._trade(inst_id, row, recv_ns) for row in _trades.decode(push.data)]
@@ -174,7 +176,8 @@ class Bitget(VenueBase):
             raise ParseError(self.venue, f"bad {arg.channel} data ({exc})", frame) from exc
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc
-        return [Status(self.venue, inst_id, f"unhandled channel {arg.channel}", recv_ns)]
+        return [Status(self.venue, inst_id, f"unhandled channel {arg.channel}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _event(self, frame: bytes, recv_ns: int) -> list[Message]:
         obj = decode_json(self.venue, frame)
@@ -226,7 +229,7 @@ class Bitget(VenueBase):
         if inst is None and kind is Kind.DELTA:
             # The snapshot comes first on subscribe; BookSync would drop this anyway.
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
-                           "exponents unknown, dropped", recv_ns, error=True)]
+                           "exponents unknown, dropped", recv_ns, error=True, drop=Drop.STALE)]
         ts = ms_to_ns(self.venue, d.ts)
         if d.checksum is not None and not -_INT32 <= d.checksum < _INT32:
             raise ParseError(self.venue, f"{inst_id}: checksum {d.checksum} is not an int32")

@@ -44,7 +44,7 @@ import msgspec
 from crossbook import dtypes
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._exactnum import build_levels, iso_ns, resolve, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -97,7 +97,8 @@ class Bitmex(VenueBase):
                 return [self._top_or_trade(f.table, r, recv_ns) for r in _objects(f.data)]
         except (ValueError, OverflowError, TypeError, KeyError, ArithmeticError) as exc:
             raise ParseError(self.venue, f"{f.table} {f.action}: {exc!r}", frame) from exc
-        return [Status(self.venue, None, f"unhandled table {f.table}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled table {f.table}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _control(self, f: _Frame, frame: bytes, recv_ns: int) -> Status:
         if f.info is not None:
@@ -138,7 +139,7 @@ class Bitmex(VenueBase):
         for symbol, rs in by_symbol.items():
             if self.instruments.get(symbol) is None:
                 out.append(Status(self.venue, symbol, f"{f.action} before the partial: ignored",
-                                  recv_ns))
+                                  recv_ns, drop=Drop.STALE))
                 continue
             out.append(self._levels(symbol, Kind.DELTA, action, rs, depth, recv_ns))
         return out

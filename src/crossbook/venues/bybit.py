@@ -41,7 +41,7 @@ import numpy.typing as npt
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Status, Trade, level_events
+from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Kind, Message, Status, Trade, level_events
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._textlevels import wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -153,7 +153,8 @@ class Bybit(VenueBase):
             raise ParseError(self.venue, f"bad {f.topic} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.topic}: {exc}", frame) from exc
-        return [Status(self.venue, None, f"unhandled topic {f.topic}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled topic {f.topic}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _control(self, f: _Frame, frame: bytes, recv_ns: int) -> Status:
         if f.op is None and f.success is None:

@@ -46,7 +46,7 @@ import msgspec
 from crossbook import dtypes
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -118,7 +118,8 @@ class BybitLegacy(VenueBase):
                 return self._trades(f.data, recv_ns)
         except (ValueError, OverflowError, TypeError, KeyError, AttributeError) as exc:
             raise ParseError(self.venue, f"{f.topic}: {exc!r}", frame) from exc
-        return [Status(self.venue, None, f"unhandled topic {f.topic}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled topic {f.topic}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _instrument(self, symbol: str, rows: list[dict[str, Any]]) -> Instrument:
         linear = symbol.endswith("USDT")

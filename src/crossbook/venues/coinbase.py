@@ -43,7 +43,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.venues._textlevels import iso_ns, resolve, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
@@ -212,7 +212,8 @@ class CoinbaseExchange(VenueBase):
             chans = chans if isinstance(chans, list) else []
             names = [c.get("name") for c in chans if isinstance(c, dict)]
             return Status(self.venue, None, f"subscribed {names}", recv_ns)
-        return Status(self.venue, product, f"unhandled type {kind}", recv_ns)
+        return Status(self.venue, product, f"unhandled type {kind}", recv_ns,
+                      drop=Drop.UNSUPPORTED)
 
 
 PARSERS: dict[str, type[VenueBase]] = {CoinbaseExchange.venue: CoinbaseExchange}

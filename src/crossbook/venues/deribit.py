@@ -41,7 +41,7 @@ import msgspec
 from crossbook import dtypes
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import PrevChainRule, SequenceRule
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -160,7 +160,8 @@ class Deribit(VenueBase):
             raise ParseError(self.venue, f"bad {channel} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{channel}: {exc}", frame) from exc
-        return [Status(self.venue, None, f"unhandled channel {channel}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled channel {channel}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _instrument(self, symbol: str, prices: list[object], sizes: list[object]) -> Instrument:
         floor = _OPTION_FLOOR if _OPTION.match(symbol) else _OTHER_FLOOR

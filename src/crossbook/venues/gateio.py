@@ -64,7 +64,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, Message, Status, Trade
+from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.venues._textlevels import resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -180,7 +180,9 @@ class _GateBase(VenueBase):
             raise ParseError(self.venue, f"bad {ch} result ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{ch}: {exc}", frame) from exc
-        return [Status(self.venue, None, f"{ch} {env.event} {bytes(env.result)[:120]!r}", recv_ns)]
+        drop = Drop.UNSUPPORTED if env.event in ("update", "all") else None  # not an ack
+        return [Status(self.venue, None, f"{ch} {env.event} {bytes(env.result)[:120]!r}", recv_ns,
+                       drop=drop)]
 
     def _book(self, b: _Book, recv_ns: int) -> list[Message]:
         raise NotImplementedError
@@ -230,7 +232,8 @@ class GateSpot(_GateBase):
     def parse_rest(self, url: str, body: bytes, recv_ns: int) -> list[Message]:
         parts = urlsplit(url)
         if not parts.path.endswith("/spot/order_book"):
-            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         query = parse_qs(parts.query)
         pair = query.get("currency_pair", [""])[0]
         if not pair:

@@ -45,7 +45,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Kind, Message, Status, Trade
+from crossbook.messages import BookMessage, Drop, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._textlevels import resolve, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
@@ -152,7 +152,8 @@ class Gemini(VenueBase):
             return Status(self.venue, None, f"error {obj.get('reason')}: {obj.get('message')}",
                           recv_ns, True)
         if isinstance(kind, str) and kind not in ("l2_updates", "trade", "heartbeat"):
-            return Status(self.venue, None, f"unhandled type {kind}", recv_ns)
+            return Status(self.venue, None, f"unhandled type {kind}", recv_ns,
+                          drop=Drop.UNSUPPORTED)
         raise ParseError(self.venue, f"bad {kind} frame ({exc})", frame)
 
 

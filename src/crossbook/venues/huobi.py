@@ -41,6 +41,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
+    Drop,
     EMPTY_LEVELS,
     BookMessage,
     Instrument,
@@ -105,7 +106,12 @@ _rows = msgspec.json.Decoder(list[tuple[Decimal, Decimal]])
 
 def _decimal_rows(d: _Depth) -> list[tuple[Decimal, Decimal]]:
     """The levels as exact Decimals: for inferring exponents and explaining failures."""
-    return _rows.decode(d.bids) + _rows.decode(d.asks)
+    rows = _rows.decode(d.bids) + _rows.decode(d.asks)
+    for row in rows:
+        for v in row:
+            if not v.is_finite():  # a Decimal field takes "NaN" text; no comparison does
+                raise ValueError(f"not a finite number: {v}")
+    return rows
 
 
 class _HuobiBase(VenueBase):
@@ -143,7 +149,8 @@ class _HuobiBase(VenueBase):
             raise ParseError(self.venue, f"bad {f.ch} payload ({exc})", frame) from exc
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{f.ch}: {exc}", frame) from exc
-        return [Status(self.venue, symbol, f"unhandled channel {f.ch}", recv_ns)]
+        return [Status(self.venue, symbol, f"unhandled channel {f.ch}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _depth(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:

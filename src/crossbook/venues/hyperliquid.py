@@ -12,8 +12,9 @@ Raw samples (as recorded, 2025-01-26)::
     {"channel":"error","data":"Invalid subscription"}
 
 There is no sequence number: each snapshot replaces the book (``time`` is kept as
-the exchange time), so a lost message costs nothing once the next one arrives,
-and a reordered one cannot be told apart. Sizes and prices are decimal text
+the exchange time), so a lost message costs nothing once the next one arrives.
+A snapshot older (by ``time``) than one already parsed for its coin would rewind
+the book: it is dropped as stale (a Status) instead. Sizes and prices are decimal text
 without padding ("0.1428"), so the text of one snapshot understates the
 precision: prices are at most 6 decimals on perps and 8 on spot (Hyperliquid's
 MAX_DECIMALS), sizes at most 5 on perps (szDecimals) and 8 on spot; those are the
@@ -22,6 +23,7 @@ floors of the inferred exponents.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import msgspec
@@ -29,7 +31,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Instrument, Kind, Message, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.venues._exactnum import build_levels, resolve
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -77,6 +79,10 @@ _trades = msgspec.json.Decoder(list[_Trade])
 class Hyperliquid(VenueBase):
     venue: ClassVar[str] = "hyperliquid"
 
+    def __init__(self, instruments: Sequence[Instrument] = ()) -> None:
+        super().__init__(instruments)
+        self._book_ms: dict[str, int] = {}  # coin -> time of its newest snapshot
+
     def sync_rule(self, symbol: str) -> SequenceRule:
         return UnsequencedRule()
 
@@ -104,7 +110,11 @@ class Hyperliquid(VenueBase):
         return resolve(self.instruments, coin, prices, sizes,
                        min_price_exp=floor[0], min_size_exp=floor[1])
 
-    def _book(self, b: _Book, recv_ns: int) -> BookMessage:
+    def _book(self, b: _Book, recv_ns: int) -> Message:
+        newest = self._book_ms.get(b.coin)
+        if newest is not None and b.time < newest:
+            return Status(self.venue, b.coin, f"snapshot at {b.time} ms after one at {newest} ms: "
+                          "dropped as stale", recv_ns, drop=Drop.STALE)
         bids, asks = b.levels
         rows = [*bids, *asks]
         inst = self._instrument(b.coin, [r.px for r in rows], [r.sz for r in rows])
@@ -115,6 +125,7 @@ class Hyperliquid(VenueBase):
                               ts_recv_ns=recv_ns, snapshot=True)
         if (levels["size"] == 0).any():
             raise ValueError(f"{b.coin} snapshot at {b.time} has a level of size 0")
+        self._book_ms[b.coin] = b.time
         return BookMessage(self.venue, b.coin, Kind.SNAPSHOT, levels, recv_ns, ts,
                            depth_limit=_DEPTH)
 

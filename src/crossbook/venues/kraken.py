@@ -44,6 +44,7 @@ from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
+    Drop,
     BookMessage,
     Instrument,
     Kind,
@@ -139,7 +140,8 @@ class KrakenV1(VenueBase):
                 return [self._spread(payload[0], pair, recv_ns)]
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc
-        return [Status(self.venue, pair, f"unhandled channel {channel}", recv_ns)]
+        return [Status(self.venue, pair, f"unhandled channel {channel}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     # -- control frames ----------------------------------------------------------
 

@@ -54,7 +54,7 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
 from crossbook.venues._textlevels import resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
@@ -183,7 +183,8 @@ class Kucoin(VenueBase):
             raise ParseError(self.venue, f"bad {env.subject} data ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{env.topic}: {exc}", frame) from exc
-        return [Status(self.venue, None, f"unhandled {env.subject} on {env.topic}", recv_ns)]
+        return [Status(self.venue, None, f"unhandled {env.subject} on {env.topic}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _delta(self, d: _L2, recv_ns: int) -> Message:
         for row in d.changes.asks + d.changes.bids:
@@ -230,7 +231,8 @@ class Kucoin(VenueBase):
         parts = urlsplit(url)
         if not parts.path.endswith("/market/orderbook/level2"):
             # level2_20 / level2_100 are top-N windows: a full-depth diff book cannot start there.
-            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {parts.path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         symbol = parse_qs(parts.query).get("symbol", [""])[0]
         if not symbol:
             raise ParseError(self.venue, f"order book URL without symbol: {url}")

@@ -79,6 +79,7 @@ from crossbook._side import Side
 from crossbook.fixedpoint import format_fixed, parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import (
+    Drop,
     BookMessage,
     Instrument,
     Kind,
@@ -119,6 +120,7 @@ __all__ = [
 ]
 
 _MS = 1_000_000
+_MAX_MS = ((1 << 63) - 1) // _MS  # the last millisecond an int64 of nanoseconds holds (2262)
 _MAX_EXP = 18  # 10**18 already fills most of an int64 mantissa
 _INT32 = 1 << 31
 CHECKSUM_ALG = "okx_legacy_top25"
@@ -317,8 +319,8 @@ _instruments = msgspec.json.Decoder(_Instruments)
 
 
 def ms_to_ns(venue: str, ts: str) -> int:
-    if not (ts.isascii() and ts.isdigit()) or len(ts) > 16:
-        raise ParseError(venue, f"bad millisecond timestamp {ts!r}")
+    if not (ts.isascii() and ts.isdigit()) or len(ts) > 16 or int(ts) > _MAX_MS:
+        raise ParseError(venue, f"bad millisecond timestamp {ts!r} (not an int64 of nanoseconds)")
     return int(ts) * _MS
 
 
@@ -394,7 +396,8 @@ class Okx(VenueBase):
         except ParseError as exc:
             raise ParseError(self.venue, exc.reason, frame) from exc
         symbol = push.arg.instId or None
-        return [Status(self.venue, symbol, f"unhandled channel {channel}", recv_ns)]
+        return [Status(self.venue, symbol, f"unhandled channel {channel}", recv_ns,
+                       drop=Drop.UNSUPPORTED)]
 
     def _event(self, frame: bytes, recv_ns: int) -> list[Message]:
         obj = decode_json(self.venue, frame)
@@ -422,13 +425,18 @@ class Okx(VenueBase):
         else:
             raise ParseError(self.venue, f"{inst_id} {channel}: unknown action {action!r}")
         symbol = inst_id if channel in _PLAIN_SYMBOL else f"{inst_id}@{channel}"
+        bad = next((r for r in (*d.bids, *d.asks) if len(r) != 4), None)
+        if bad is not None:  # any other shape would put another column in the count's place
+            raise ParseError(self.venue, f"{inst_id}: level {bad} is not [price, size, "
+                             "liquidated orders, orders]")
         inst = self.instruments.get(inst_id)
         if inst is None and kind is Kind.DELTA:
             # A stream snapshot always precedes its updates, and BookSync would drop an
             # earlier update anyway; inferring exponents from a few update values could
             # fix them too small for the whole book.
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
-                           "exponents unknown, dropped", recv_ns, error=True)]
+                           "exponents unknown, dropped", recv_ns, error=True,
+                           drop=Drop.STALE)]
         ts = ms_to_ns(self.venue, d.ts)
         checksum = d.checksum or None  # OKX sends 0 since the checksum was retired
         if checksum is not None and not -_INT32 <= checksum < _INT32:
@@ -494,7 +502,8 @@ class Okx(VenueBase):
         inferring them from a shallow book (bbo-tbt shows one level)."""
         path = urlsplit(url).path
         if not path.endswith("/public/instruments"):
-            return [Status(self.venue, None, f"unhandled REST {path}", recv_ns)]
+            return [Status(self.venue, None, f"unhandled REST {path}", recv_ns,
+                           drop=Drop.UNSUPPORTED)]
         try:
             specs = _instruments.decode(body)
         except DECODE_ERRORS as exc:
