@@ -22,6 +22,8 @@ from crossbook.replay import Replay
 from crossbook.sync import BookNotSynced, Reason
 from crossbook.venues import okx
 from crossbook.venues.base import ParseError
+
+from ..frame_mutations import malformed_frames
 from crossbook.venues.bitget import Bitget, bitget_render, sniff
 from crossbook.venues.okx import book_levels, interleaved_checksum
 
@@ -272,33 +274,8 @@ def test_duplicated_frame_is_undetectable_and_harmless() -> None:
 
 # -- malformed frames ---------------------------------------------------------------------
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=6)
 _BASES = [GOG_UPDATE, GOG_UPDATE.replace(b'"update"', b'"snapshot"'), HOT_TRADE, HOT_CANDLE, CULT_TICKER]
-
-
-def _mutate(obj: Any, path: list[int], value: Any, delete: bool) -> Any:
-    if not path or not isinstance(obj, (dict, list)) or not obj:
-        return value
-    keys = list(obj.keys()) if isinstance(obj, dict) else list(range(len(obj)))
-    key = keys[path[0] % len(keys)]
-    if delete and len(path) == 1:
-        if isinstance(obj, dict):
-            return {k: v for k, v in obj.items() if k != key}
-        return [v for n, v in enumerate(obj) if n != key]
-    new = dict(obj) if isinstance(obj, dict) else list(obj)
-    new[key] = _mutate(obj[key], path[1:], value, delete)  # type: ignore[index]
-    return new
-
-
-_frames = st.one_of(
-    st.binary(max_size=200),
-    st.builds(lambda b, n: b[:n], st.sampled_from(_BASES), st.integers(0, 800)),
-    st.builds(lambda b, path, v, d: json.dumps(_mutate(json.loads(b), path, v, d)).encode(),
-              st.sampled_from(_BASES), st.lists(st.integers(0, 40), min_size=1, max_size=6), _json,
-              st.booleans()),
-)
+_frames = malformed_frames(_BASES)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

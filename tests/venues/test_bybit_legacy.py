@@ -19,7 +19,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -241,4 +241,4 @@ def test_corrupted_size_is_not_detectable() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = BybitLegacy()
     p.parse(SNAP_LINEAR, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

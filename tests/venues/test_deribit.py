@@ -19,7 +19,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -292,7 +292,7 @@ def test_sniff_recognises_the_capture() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Deribit()
     p.parse(SNAPSHOT, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)
 
 
 def test_decimal_digits_are_kept_not_floated() -> None:

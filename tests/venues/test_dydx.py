@@ -20,7 +20,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -276,7 +276,7 @@ def test_v3_dropped_message_or_corrupted_size_are_not_detectable() -> None:
 def test_v3_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = DydxV3()
     p.parse(V3_SNAPSHOT, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)
 
 
 @settings(max_examples=200, deadline=None)
@@ -284,4 +284,4 @@ def test_v3_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
 def test_v4_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = DydxV4()
     p.parse(V4_SNAPSHOT, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

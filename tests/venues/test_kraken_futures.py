@@ -20,7 +20,7 @@ from crossbook.venues.base import ParseError
 from crossbook.venues.kraken_futures import KrakenFutures, sniff
 from crossbook.venues.registry import sniff_venue
 
-from ._kb_support import CAPTURES, check_parse_contract, frame, malformed_frames, records, replay
+from ._venue_kit import CAPTURES, check_parse_contract, frame_record, malformed_frames, records, replay
 
 CAPTURE = CAPTURES / "kraken_futures" / "kraken_futures_book.cap.gz"
 LTC = Instrument("kraken_futures", "PI_LTCUSD", 2, 0)
@@ -174,12 +174,12 @@ def test_corrupted_size() -> None:
     target = recs[100]
     qty = json.loads(target.payload)["qty"]
     # A plausible wrong size cannot be seen: no checksum on this feed (its limit).
-    recs[100] = frame(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":%s' % str(qty + 1).encode()),
+    recs[100] = frame_record(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":%s' % str(qty + 1).encode()),
                       target.recv_ns)
     _, rep = _ltc_report(recs)
     assert (rep.gaps, rep.state) == (0, "synced")
     # One finer than the product's exponent is refused, which loses the frame: a gap next.
-    recs[100] = frame(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":0.5'), target.recv_ns)
+    recs[100] = frame_record(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":0.5'), target.recv_ns)
     r, rep = _ltc_report(recs)
     assert len(r.parse_errors) == 1 and "0.5" in r.parse_errors[0]
     assert (rep.gaps, rep.state) == (1, "resyncing")
@@ -203,8 +203,8 @@ def test_malformed_frames_raise_parse_error(bad: bytes) -> None:
 
 def test_sniffing() -> None:
     assert sniff_venue(records(CAPTURE)) == "kraken_futures"
-    assert sniff(frame(b'{"type":"snapshot","product_id":"BTC-USD","bids":[],"asks":[]}')) is None
-    assert sniff(frame(b'{"channel":"book","type":"update","data":[]}')) is None
+    assert sniff(frame_record(b'{"type":"snapshot","product_id":"BTC-USD","bids":[],"asks":[]}')) is None
+    assert sniff(frame_record(b'{"channel":"book","type":"update","data":[]}')) is None
 
 
 _SAMPLES = [DELTA, TRADE,
