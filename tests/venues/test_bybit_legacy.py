@@ -22,7 +22,6 @@ from ._venue_kit import (
     check_parse_contract,
     book_rows,
     drop,
-    duplicate,
     frame_record,
     indices,
     levels_of,
@@ -191,13 +190,6 @@ def test_capture_replays_and_matches_the_id_keyed_reference(path: object) -> Non
 
 def _bch(recs: list[CaptureRecord]) -> list[int]:
     return indices(recs, lambda r: r.payload.startswith(b'{"topic":"orderBookL2_25.BCHUSDT"'))
-
-
-def test_duplicated_message_is_stale() -> None:
-    recs = records(A)
-    r = replay(BybitLegacy(), duplicate(recs, _bch(recs)[40]))
-    rep = next(x for x in r.finish() if x.symbol == "BCHUSDT")
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
 
 
 def test_swapped_messages_are_a_gap_and_the_book_is_withheld() -> None:

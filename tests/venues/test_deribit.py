@@ -22,7 +22,6 @@ from ._venue_kit import (
     check_parse_contract,
     book_rows,
     drop,
-    duplicate,
     frame_record,
     indices,
     levels_of,
@@ -30,7 +29,6 @@ from ._venue_kit import (
     records,
     replace,
     replay,
-    swap,
 )
 
 CAPTURE = CAPTURES / "deribit" / "deribit_options.cap.gz"
@@ -249,22 +247,6 @@ def test_dropped_change_is_a_gap_and_the_book_is_withheld_until_a_new_snapshot()
     resent = frame_record(recs[chain[0]].payload, recs[-1].recv_ns + 1)
     r.feed(resent)
     assert sync.synced and book_rows(sync.view(), 1) == ([(5, 1531)], [(15, 947)])
-
-
-def test_duplicated_change_is_dropped_as_stale() -> None:
-    recs = records(CAPTURE)
-    r = replay(Deribit(), duplicate(recs, _chain(recs)[7]))
-    (rep,) = [x for x in r.finish() if x.symbol == "BTC-24SEP21-8000-P"]
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
-
-
-def test_swapped_changes_are_a_gap() -> None:
-    recs = records(CAPTURE)
-    chain = _chain(recs)
-    r = replay(Deribit(), swap(recs, chain[3], chain[4]))
-    (rep,) = [x for x in r.finish() if x.symbol == "BTC-24SEP21-8000-P"]
-    assert (rep.gaps, rep.state) == (1, "resyncing")
-    assert not r.syncs["BTC-24SEP21-8000-P"].synced
 
 
 def test_corrupted_size_is_invisible_to_sync_but_the_ticker_disagrees() -> None:

@@ -236,14 +236,6 @@ def _eth(recs: list[CaptureRecord]) -> list[int]:
                    and b'"id":"ETH-USD","channel":"v3_orderbook"' in r.payload[:200])
 
 
-def test_v3_duplicated_message_is_stale() -> None:
-    recs = records(CAPTURE)
-    clean = next(x for x in replay(DydxV3(), recs).finish() if x.symbol == "ETH-USD")
-    r = replay(DydxV3(), duplicate(recs, _eth(recs)[100]))
-    rep = next(x for x in r.finish() if x.symbol == "ETH-USD")
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, clean.stale_dropped + 1, "synced")
-
-
 def test_v3_swapped_messages_are_a_gap_and_the_book_is_withheld() -> None:
     recs = records(CAPTURE)
     eth = _eth(recs)

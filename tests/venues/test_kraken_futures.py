@@ -15,7 +15,6 @@ from crossbook import Side, dtypes
 from crossbook.io.capture import CaptureRecord
 from crossbook.messages import BookMessage, Instrument, Kind, Quote, Status, Trade
 from crossbook.replay import BookReport, Replay
-from crossbook.sync import BookNotSynced
 from crossbook.venues.base import ParseError
 from crossbook.venues.kraken_futures import KrakenFutures, sniff
 from crossbook.venues.registry import sniff_venue
@@ -136,37 +135,6 @@ def _ltc_report(recs: list[CaptureRecord]) -> tuple[Replay, BookReport]:
     r = replay(KrakenFutures(), recs)
     (rep,) = r.finish()
     return r, rep
-
-
-def _assert_gap(recs: list[CaptureRecord]) -> None:
-    r, rep = _ltc_report(recs)
-    assert (rep.gaps, rep.state) == (1, "resyncing")
-    assert [e.reason.value for e in rep.events] == ["snapshot", "gap"]
-    sync = r.syncs["PI_LTCUSD"]
-    assert not sync.synced and len(sync.book) == 0
-    with pytest.raises(BookNotSynced):
-        sync.view()
-
-
-def test_dropped_frame_is_a_gap() -> None:
-    recs = _ltc()
-    del recs[100]
-    _assert_gap(recs)
-
-
-def test_swapped_frames_are_a_gap() -> None:
-    recs = _ltc()
-    recs[100], recs[101] = recs[101], recs[100]
-    _assert_gap(recs)
-
-
-def test_duplicate_frame_is_dropped_as_stale() -> None:
-    recs = _ltc()
-    r, rep = _ltc_report(recs[:101] + [recs[100]] + recs[101:])
-    clean, _ = _ltc_report(recs)
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
-    for side in (Side.BID, Side.ASK):
-        assert r.syncs["PI_LTCUSD"].book.levels(side).tolist() == clean.syncs["PI_LTCUSD"].book.levels(side).tolist()
 
 
 def test_corrupted_size() -> None:
