@@ -34,6 +34,7 @@ import pytest
 
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.replay import Replay, open_capture
+from crossbook.venues.registry import venues
 
 from ..frame_mutations import Mutant, mutant
 
@@ -178,6 +179,7 @@ def _child(path: Path, n: int, seed: int, conn: Connection) -> None:
 
 def run_in_child(path: Path, n: int, seed: int) -> Figures:
     """Fuzzes one capture in a forked child; a hang or a crash fails with the record named."""
+    venues()  # imported here once, not in every child
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(path, n, seed, theirs), daemon=True)
