@@ -40,7 +40,7 @@ from crossbook.venues.registry import make_parser
 from ._venue_kit import CAPTURES, SHARED, book_rows, drop, duplicate, need, swap
 
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "crossbook" / "data"
-_PREFIX_RECORDS = 2000
+_PREFIX_RECORDS = 1000
 _SEQ_BUMP = 10**9
 
 
