@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import time
 import traceback
+import warnings
 import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -191,7 +192,10 @@ def run_in_child(path: Path, n: int, seed: int) -> Figures:
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(path, n, seed, theirs), daemon=True)
-    proc.start()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on fork with threads alive; the child only parses and replays.
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        proc.start()
     theirs.close()
     current, heard, limit_s = "start", time.monotonic(), FEED_LIMIT_S
     try:

@@ -7,8 +7,11 @@ delta that moved the top of the book (so it lies inside any checksum window):
     drop          the frame is lost
     duplicate     the frame arrives twice in a row
     swap          the frame and the next delta of the same book arrive reversed
-    corrupt_size  one size of the frame, at the top of the book, is off by one unit
-    corrupt_seq   the frame's sequence id is corrupted upward by 10**9
+    corrupt_size  one size of the frame, at the top of the book, is off by one unit (in the
+                  parsed message: each venue writes sizes its own way; the venue tests also
+                  corrupt the text of checksum venues' frames)
+    corrupt_seq   the frame's sequence id, in its text, is raised by 10**9 (Coinbase: its
+                  exchange time by a year)
 
 A detected fault is a gap, a checksum mismatch or a resync reported for that book,
 and the book is never served out of step: at the end it is either withheld or
@@ -37,7 +40,7 @@ from crossbook.sync import BookNotSynced, Reason
 from crossbook.venues.base import VenueParser
 from crossbook.venues.registry import make_parser
 
-from ._venue_kit import CAPTURES, SHARED, book_rows, drop, duplicate, need, swap
+from ._venue_kit import CAPTURES, book_rows, drop, duplicate, need, swap
 
 BUNDLED = Path(__file__).resolve().parents[2] / "src" / "crossbook" / "data"
 _PREFIX_RECORDS = 1000
@@ -282,4 +285,3 @@ def test_every_venue_is_classified() -> None:
     from crossbook.venues.registry import venues
 
     assert set(venues()) == set(VENUES) | set(NO_CAPTURE)
-    assert SHARED.name == "data"
