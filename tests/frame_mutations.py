@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["Mutant", "malformed_frames", "mutant", "mutants"]
+__all__ = ["Mutant", "MutantFrame", "malformed_frames", "mutant"]
 
 # Bare number tokens written as is: JSON parsers differ on what they accept, and the
 # exponent forms cost minutes where numeric text is not refused in time linear in its length.
@@ -218,15 +218,28 @@ def mutant(samples: Sequence[bytes], seed: int) -> Mutant:
     return Mutant(seed, "+".join(hows), _dump(obj).encode("utf-8", "surrogatepass"))
 
 
-def mutants(samples: Sequence[bytes], n: int, seed: int) -> Iterator[Mutant]:
-    """``n`` mutants of ``samples``, the same for the same ``seed``."""
-    base = random.Random(seed)
-    for _ in range(n):
-        yield mutant(samples, base.getrandbits(63))
+class MutantFrame(bytes):
+    """A mutant's bytes that print as their seed: hypothesis prints a failing example,
+    and 300 kB of brackets would bury the error (and trip its large-repr warning)."""
+
+    seed: int
+    how: str
+
+    def __repr__(self) -> str:
+        return f"mutant(samples, seed={self.seed})  # {self.how}, {len(self)} bytes"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
 
 
 def malformed_frames(samples: Sequence[bytes]) -> st.SearchStrategy[bytes]:
     """The generator as a hypothesis strategy: hypothesis draws only the seed (it
     shrinks towards seed 0), so a run derandomized or not meets the mutants above."""
-    fn: Callable[[int], bytes] = lambda seed: mutant(samples, seed).payload  # noqa: E731
-    return st.integers(0, 2**63 - 1).map(fn)
+
+    def frame(seed: int) -> bytes:
+        m = mutant(samples, seed)
+        out = MutantFrame(m.payload)
+        out.seed, out.how = m.seed, m.how
+        return out
+
+    return st.integers(0, 2**63 - 1).map(frame)
