@@ -1,5 +1,7 @@
-"""Shared tools for the venue tests: locating the real data, replaying records,
-injecting faults into a capture, and a hypothesis strategy of malformed frames."""
+"""The venue tests' one kit: locating the real data, replaying records, injecting
+faults into a capture, and the contract every parser keeps on malformed input
+(ParseError or whole records, never another exception, never a level the core
+would refuse). Malformed frames come from the suite's one generator."""
 
 from __future__ import annotations
 
@@ -10,35 +12,46 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import strategies as st
 
 from crossbook import L2Book, dtypes
 from crossbook.io import read_capture
 from crossbook.io.capture import CaptureRecord, RecordKind, parse_line
 from crossbook.messages import BookMessage, Message, Quote, Status, Trade
 from crossbook.replay import Replay
-from crossbook.venues.base import ParseError, VenueBase
+from crossbook.venues.base import ParseError, VenueParser
+
+from ..frame_mutations import malformed_frames
+
+__all__ = ["CAPTURES", "SHARED", "VECTORS", "book_rows", "check_parse_contract", "drop", "duplicate",
+           "frame_record", "indices", "levels_of", "malformed_frames", "need", "records", "replace",
+           "replay", "swap", "vectors"]
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 CAPTURES = SHARED / "captures"
+VECTORS = SHARED / "checksums" / "checksum_test_vectors.json"
 
 
 def need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} is absent: the shared real-data set is not available")
+        pytest.skip(f"{path} is absent: the shared real-data set (../shared/data) is not available")
     return path
+
+
+def vectors() -> dict[str, Any]:
+    return json.loads(need(VECTORS).read_text())  # type: ignore[no-any-return]
 
 
 def records(path: Path) -> list[CaptureRecord]:
     return list(read_capture(need(path)))
 
 
-def frame_record(payload: bytes, recv_ns: int = 1) -> CaptureRecord:
-    return parse_line(b"%d %s" % (recv_ns, payload))
+def frame_record(payload: bytes | str, recv_ns: int = 1) -> CaptureRecord:
+    raw = payload.encode() if isinstance(payload, str) else payload
+    return parse_line(b"%d %s" % (recv_ns, raw))
 
 
-def replay(parser: VenueBase, recs: Iterable[CaptureRecord]) -> Replay:
-    r = Replay(parser)  # type: ignore[arg-type]
+def replay(parser: VenueParser, recs: Iterable[CaptureRecord]) -> Replay:
+    r = Replay(parser)
     for rec in recs:
         r.feed(rec)
     return r
@@ -91,58 +104,14 @@ def replace(recs: Sequence[CaptureRecord], i: int, old: bytes, new: bytes) -> li
 
 # -- malformed frames ----------------------------------------------------------------
 
-_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-                       st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
-_json_any = st.recursive(_json_leaf, lambda c: st.one_of(
-    st.lists(c, max_size=3), st.dictionaries(st.text(max_size=5), c, max_size=3)), max_leaves=6)
 
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out += _paths(v, prefix + (k,))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj[:4]):
-            out += _paths(v, prefix + (i,))
-    return out
-
-
-@st.composite
-def _mutated(draw: st.DrawFn, samples: Sequence[bytes]) -> bytes:
-    obj = json.loads(draw(st.sampled_from(samples)))
-    paths = _paths(obj)
-    if not paths:
-        return json.dumps(draw(_json_any)).encode()
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(paths))
-        parent = obj
-        try:
-            for key in path[:-1]:
-                parent = parent[key]
-            if draw(st.booleans()):
-                parent[path[-1]] = draw(_json_any)
-            elif isinstance(parent, dict) or isinstance(parent, list) and path[-1] < len(parent):
-                del parent[path[-1]]
-        except (KeyError, IndexError, TypeError):
-            pass
-    return json.dumps(obj).encode()
-
-
-def malformed_frames(samples: Sequence[bytes]) -> st.SearchStrategy[bytes]:
-    """Random bytes, truncated real frames, and real frames with fields changed
-    to random JSON values or removed."""
-    truncated = st.builds(lambda s, f: s[: int(len(s) * f)], st.sampled_from(samples),
-                          st.floats(0, 0.999))
-    return st.one_of(st.binary(max_size=200), truncated, _mutated(samples))
-
-
-def assert_parses_cleanly(parser: VenueBase, frame: bytes) -> None:
-    """ParseError or whole, well-formed records; never another exception."""
+def check_parse_contract(parser: VenueParser, payload: bytes) -> list[Message]:
+    """Parses one frame: either ParseError, or whole, well-formed records whose levels
+    the core accepts as one batch. Anything else (KeyError, RecursionError, ...) fails."""
     try:
-        out = parser.parse(frame, 1)
+        out = parser.parse(payload, 1)
     except ParseError:
-        return
+        return []
     assert isinstance(out, list)
     for m in out:
         assert isinstance(m, (BookMessage, Quote, Trade, Status)), m
@@ -156,3 +125,6 @@ def assert_parses_cleanly(parser: VenueBase, frame: bytes) -> None:
             book = L2Book(inst.price_exp, inst.size_exp)
             book.apply(lv)  # a frame that parsed must be applicable as a whole
             book.check_invariants()
+        elif isinstance(m, (Trade, Quote)):
+            assert parser.instruments.get(m.symbol) is not None
+    return out

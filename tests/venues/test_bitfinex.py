@@ -29,10 +29,10 @@ from crossbook.venues.bitfinex import (
 )
 from crossbook.venues.registry import sniff_venue
 
-from ._kb_support import (
+from ._venue_kit import (
     CAPTURES,
     check_parse_contract,
-    frame,
+    frame_record,
     malformed_frames,
     records,
     replay,
@@ -214,10 +214,10 @@ def _vector_frames(v: dict[str, Any], corrupt: bool = False) -> list[bytes]:
 
 def test_checksum_frames_are_verified_and_a_corrupted_size_is_caught() -> None:
     for v in _bitfinex_vectors("BITFINEX"):
-        r = replay(Bitfinex(), [frame(f, i) for i, f in enumerate(_vector_frames(v))])
+        r = replay(Bitfinex(), [frame_record(f, i) for i, f in enumerate(_vector_frames(v))])
         (rep,) = r.finish()
         assert (rep.checksums_ok, rep.checksums_failed, rep.state) == (1, 0, "synced")
-    r = replay(Bitfinex(), [frame(f, i) for i, f in enumerate(_vector_frames(v, corrupt=True))])
+    r = replay(Bitfinex(), [frame_record(f, i) for i, f in enumerate(_vector_frames(v, corrupt=True))])
     (rep,) = r.finish()
     assert (rep.checksums_ok, rep.checksums_failed, rep.state) == (0, 1, "resyncing")
     with pytest.raises(BookNotSynced):
@@ -287,7 +287,7 @@ def test_duplicate_book_frame_is_dropped_as_stale() -> None:
 
 def test_new_connection_voids_the_books() -> None:
     recs = _frames()
-    r = replay(Bitfinex(), [*recs, frame(b'{"event":"info","version":2,"platform":{"status":1}}', 2**62)])
+    r = replay(Bitfinex(), [*recs, frame_record(b'{"event":"info","version":2,"platform":{"status":1}}', 2**62)])
     reports = r.finish()
     assert len(reports) == 7
     assert all(rep.state == "resyncing" and rep.events[-1].reason.value == "venue_reset" for rep in reports)
@@ -312,10 +312,10 @@ def test_malformed_frames_raise_parse_error_and_leave_the_sequence_alone(bad: by
 
 def test_sniffing() -> None:
     assert sniff_venue(records(CAPTURE)) == "bitfinex"
-    assert sniff(frame(ACK)) == "bitfinex"
-    assert sniff(frame(b"[225206,[279380,1,0.0089],19]")) is None
-    assert sniff(frame(b'{"event":"info","version":1}')) is None
-    assert sniff(frame(b'{"time":1,"channel":"spot.order_book_update","event":"subscribe"}')) is None
+    assert sniff(frame_record(ACK)) == "bitfinex"
+    assert sniff(frame_record(b"[225206,[279380,1,0.0089],19]")) is None
+    assert sniff(frame_record(b'{"event":"info","version":1}')) is None
+    assert sniff(frame_record(b'{"time":1,"channel":"spot.order_book_update","event":"subscribe"}')) is None
 
 
 _SAMPLES = [SNAP, b"[225206,[279380,1,0.0089],19]", b'[225206,"hb",20]', b'[225206,"cs",-1582707309,21]',

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +21,8 @@ from crossbook.replay import Replay
 from crossbook.sync import BookNotSynced, Reason
 from crossbook.venues import okx
 from crossbook.venues.base import ParseError
+
+from ..frame_mutations import malformed_frames
 from crossbook.venues.bitget import Bitget, bitget_render, sniff
 from crossbook.venues.okx import book_levels, interleaved_checksum
 
@@ -226,23 +227,6 @@ def _fault_report(replay: Replay, records: list[CaptureRecord], symbol: str = "E
     return r
 
 
-def test_dropped_frame_is_a_checksum_mismatch() -> None:
-    records = _records()
-    k = _updates(records, "EOSUSDT")[10]
-    replay = _replay(records[:k] + records[k + 1:])
-    r = _fault_report(replay, records)
-    assert (r.checksums_failed, r.gaps, r.resyncs, r.state) == (1, 0, 1, "resyncing")
-    assert [e.reason for e in r.events] == [Reason.SNAPSHOT, Reason.CHECKSUM_MISMATCH]
-
-
-def test_swapped_frames_are_a_checksum_mismatch() -> None:
-    records = _records()
-    i, j = _updates(records, "EOSUSDT")[20:22]
-    records[i], records[j] = records[j], records[i]
-    r = _fault_report(_replay(records), records)
-    assert [e.reason for e in r.events] == [Reason.SNAPSHOT, Reason.CHECKSUM_MISMATCH]
-
-
 def test_corrupted_size_is_a_checksum_mismatch() -> None:
     records = _records()
     k = _updates(records, "EOSUSDT")[0]
@@ -257,48 +241,10 @@ def test_corrupted_size_is_a_checksum_mismatch() -> None:
     assert {x.symbol: x.state for x in replay.finish()}["GOGUSDT"] == "synced"  # others untouched
 
 
-def test_duplicated_frame_is_undetectable_and_harmless() -> None:
-    """v1 has no sequence numbers: a repeated update cannot be told from a new one.
-    Sizes are absolute, so applying it twice leaves the same book (and checksum)."""
-    records = _records()
-    clean = _replay(records).syncs["EOSUSDT"].book.depth(1000)
-    k = _updates(records, "EOSUSDT")[10]
-    replay = _replay(records[:k + 1] + records[k:])
-    r = {x.symbol: x for x in replay.finish()}["EOSUSDT"]
-    assert (r.checksums_ok, r.checksums_failed, r.state) == (57, 0, "synced")
-    assert all(np.array_equal(a, b) for a, b in zip(replay.syncs["EOSUSDT"].book.depth(1000), clean,
-                                                    strict=True))
-
-
 # -- malformed frames ---------------------------------------------------------------------
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=6)
 _BASES = [GOG_UPDATE, GOG_UPDATE.replace(b'"update"', b'"snapshot"'), HOT_TRADE, HOT_CANDLE, CULT_TICKER]
-
-
-def _mutate(obj: Any, path: list[int], value: Any, delete: bool) -> Any:
-    if not path or not isinstance(obj, (dict, list)) or not obj:
-        return value
-    keys = list(obj.keys()) if isinstance(obj, dict) else list(range(len(obj)))
-    key = keys[path[0] % len(keys)]
-    if delete and len(path) == 1:
-        if isinstance(obj, dict):
-            return {k: v for k, v in obj.items() if k != key}
-        return [v for n, v in enumerate(obj) if n != key]
-    new = dict(obj) if isinstance(obj, dict) else list(obj)
-    new[key] = _mutate(obj[key], path[1:], value, delete)  # type: ignore[index]
-    return new
-
-
-_frames = st.one_of(
-    st.binary(max_size=200),
-    st.builds(lambda b, n: b[:n], st.sampled_from(_BASES), st.integers(0, 800)),
-    st.builds(lambda b, path, v, d: json.dumps(_mutate(json.loads(b), path, v, d)).encode(),
-              st.sampled_from(_BASES), st.lists(st.integers(0, 40), min_size=1, max_size=6), _json,
-              st.booleans()),
-)
+_frames = malformed_frames(_BASES)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,7 +21,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     frame_record,
@@ -253,4 +253,4 @@ def test_a_new_partial_rebuilds_the_book() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Bitmex()
     p.parse(PARTIAL, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

@@ -18,7 +18,7 @@ from crossbook.venues.bitstamp import Bitstamp, BitstampRule, sniff
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -256,8 +256,8 @@ def test_sniff() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Bitstamp()
     p.parse_rest(URL, REST_BODY, 0)
-    assert_parses_cleanly(p, frame)
-    assert_parses_cleanly(Bitstamp(), frame)
+    check_parse_contract(p, frame)
+    check_parse_contract(Bitstamp(), frame)
 
 
 @settings(max_examples=200, deadline=None)

@@ -21,7 +21,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     SHARED,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -262,4 +262,4 @@ def test_relaxed_rule_only_drops_stale() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Bybit()
     p.parse(SNAPSHOT, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

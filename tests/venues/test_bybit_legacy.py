@@ -19,10 +19,9 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
-    duplicate,
     frame_record,
     indices,
     levels_of,
@@ -193,13 +192,6 @@ def _bch(recs: list[CaptureRecord]) -> list[int]:
     return indices(recs, lambda r: r.payload.startswith(b'{"topic":"orderBookL2_25.BCHUSDT"'))
 
 
-def test_duplicated_message_is_stale() -> None:
-    recs = records(A)
-    r = replay(BybitLegacy(), duplicate(recs, _bch(recs)[40]))
-    rep = next(x for x in r.finish() if x.symbol == "BCHUSDT")
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
-
-
 def test_swapped_messages_are_a_gap_and_the_book_is_withheld() -> None:
     recs = records(A)
     bch = _bch(recs)
@@ -241,4 +233,4 @@ def test_corrupted_size_is_not_detectable() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = BybitLegacy()
     p.parse(SNAP_LINEAR, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

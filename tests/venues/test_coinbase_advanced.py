@@ -22,7 +22,7 @@ from crossbook.venues.coinbase_advanced import CoinbaseAdvanced, sniff
 from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
     duplicate,
@@ -256,5 +256,5 @@ def test_sniff() -> None:
 def test_malformed_frames_never_escape_as_other_errors(raw: bytes) -> None:
     p = CoinbaseAdvanced()
     p.parse(DOC_SNAPSHOT, 0)
-    assert_parses_cleanly(p, raw)
-    assert_parses_cleanly(CoinbaseAdvanced(), raw)
+    check_parse_contract(p, raw)
+    check_parse_contract(CoinbaseAdvanced(), raw)

@@ -19,10 +19,9 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     book_rows,
     drop,
-    duplicate,
     frame_record,
     indices,
     levels_of,
@@ -30,7 +29,6 @@ from ._venue_kit import (
     records,
     replace,
     replay,
-    swap,
 )
 
 CAPTURE = CAPTURES / "deribit" / "deribit_options.cap.gz"
@@ -251,22 +249,6 @@ def test_dropped_change_is_a_gap_and_the_book_is_withheld_until_a_new_snapshot()
     assert sync.synced and book_rows(sync.view(), 1) == ([(5, 1531)], [(15, 947)])
 
 
-def test_duplicated_change_is_dropped_as_stale() -> None:
-    recs = records(CAPTURE)
-    r = replay(Deribit(), duplicate(recs, _chain(recs)[7]))
-    (rep,) = [x for x in r.finish() if x.symbol == "BTC-24SEP21-8000-P"]
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
-
-
-def test_swapped_changes_are_a_gap() -> None:
-    recs = records(CAPTURE)
-    chain = _chain(recs)
-    r = replay(Deribit(), swap(recs, chain[3], chain[4]))
-    (rep,) = [x for x in r.finish() if x.symbol == "BTC-24SEP21-8000-P"]
-    assert (rep.gaps, rep.state) == (1, "resyncing")
-    assert not r.syncs["BTC-24SEP21-8000-P"].synced
-
-
 def test_corrupted_size_is_invisible_to_sync_but_the_ticker_disagrees() -> None:
     # Deribit sends no checksum: a wrong amount with an intact chain cannot be seen
     # by BookSync (the limit of this venue). Only the venue's own ticker reveals it.
@@ -292,7 +274,7 @@ def test_sniff_recognises_the_capture() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Deribit()
     p.parse(SNAPSHOT, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)
 
 
 def test_decimal_digits_are_kept_not_floated() -> None:

@@ -19,7 +19,7 @@ from crossbook.venues.registry import make_parser
 
 from ._venue_kit import (
     CAPTURES,
-    assert_parses_cleanly,
+    check_parse_contract,
     drop,
     duplicate,
     frame_record,
@@ -186,4 +186,4 @@ def test_swapped_last_frames_keep_the_newer_book() -> None:
 def test_malformed_frames_never_escape_as_other_errors(frame: bytes) -> None:
     p = Hyperliquid()
     p.parse(BOOK, 0)
-    assert_parses_cleanly(p, frame)
+    check_parse_contract(p, frame)

@@ -15,12 +15,11 @@ from crossbook import Side, dtypes
 from crossbook.io.capture import CaptureRecord
 from crossbook.messages import BookMessage, Instrument, Kind, Quote, Status, Trade
 from crossbook.replay import BookReport, Replay
-from crossbook.sync import BookNotSynced
 from crossbook.venues.base import ParseError
 from crossbook.venues.kraken_futures import KrakenFutures, sniff
 from crossbook.venues.registry import sniff_venue
 
-from ._kb_support import CAPTURES, check_parse_contract, frame, malformed_frames, records, replay
+from ._venue_kit import CAPTURES, check_parse_contract, frame_record, malformed_frames, records, replay
 
 CAPTURE = CAPTURES / "kraken_futures" / "kraken_futures_book.cap.gz"
 LTC = Instrument("kraken_futures", "PI_LTCUSD", 2, 0)
@@ -138,48 +137,17 @@ def _ltc_report(recs: list[CaptureRecord]) -> tuple[Replay, BookReport]:
     return r, rep
 
 
-def _assert_gap(recs: list[CaptureRecord]) -> None:
-    r, rep = _ltc_report(recs)
-    assert (rep.gaps, rep.state) == (1, "resyncing")
-    assert [e.reason.value for e in rep.events] == ["snapshot", "gap"]
-    sync = r.syncs["PI_LTCUSD"]
-    assert not sync.synced and len(sync.book) == 0
-    with pytest.raises(BookNotSynced):
-        sync.view()
-
-
-def test_dropped_frame_is_a_gap() -> None:
-    recs = _ltc()
-    del recs[100]
-    _assert_gap(recs)
-
-
-def test_swapped_frames_are_a_gap() -> None:
-    recs = _ltc()
-    recs[100], recs[101] = recs[101], recs[100]
-    _assert_gap(recs)
-
-
-def test_duplicate_frame_is_dropped_as_stale() -> None:
-    recs = _ltc()
-    r, rep = _ltc_report(recs[:101] + [recs[100]] + recs[101:])
-    clean, _ = _ltc_report(recs)
-    assert (rep.gaps, rep.stale_dropped, rep.state) == (0, 1, "synced")
-    for side in (Side.BID, Side.ASK):
-        assert r.syncs["PI_LTCUSD"].book.levels(side).tolist() == clean.syncs["PI_LTCUSD"].book.levels(side).tolist()
-
-
 def test_corrupted_size() -> None:
     recs = _ltc()
     target = recs[100]
     qty = json.loads(target.payload)["qty"]
     # A plausible wrong size cannot be seen: no checksum on this feed (its limit).
-    recs[100] = frame(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":%s' % str(qty + 1).encode()),
+    recs[100] = frame_record(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":%s' % str(qty + 1).encode()),
                       target.recv_ns)
     _, rep = _ltc_report(recs)
     assert (rep.gaps, rep.state) == (0, "synced")
     # One finer than the product's exponent is refused, which loses the frame: a gap next.
-    recs[100] = frame(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":0.5'), target.recv_ns)
+    recs[100] = frame_record(target.payload.replace(b'"qty":%s' % str(qty).encode(), b'"qty":0.5'), target.recv_ns)
     r, rep = _ltc_report(recs)
     assert len(r.parse_errors) == 1 and "0.5" in r.parse_errors[0]
     assert (rep.gaps, rep.state) == (1, "resyncing")
@@ -203,8 +171,8 @@ def test_malformed_frames_raise_parse_error(bad: bytes) -> None:
 
 def test_sniffing() -> None:
     assert sniff_venue(records(CAPTURE)) == "kraken_futures"
-    assert sniff(frame(b'{"type":"snapshot","product_id":"BTC-USD","bids":[],"asks":[]}')) is None
-    assert sniff(frame(b'{"channel":"book","type":"update","data":[]}')) is None
+    assert sniff(frame_record(b'{"type":"snapshot","product_id":"BTC-USD","bids":[],"asks":[]}')) is None
+    assert sniff(frame_record(b'{"channel":"book","type":"update","data":[]}')) is None
 
 
 _SAMPLES = [DELTA, TRADE,

@@ -18,7 +18,7 @@ from crossbook.sync import BookNotSynced, BookSync, SyncState
 from crossbook.venues.base import ParseError, wire_decimals
 from crossbook.venues.kraken_v2 import KrakenV2, rfc3339_ns, sniff
 
-from ._kb_support import check_parse_contract, frame, malformed_frames, vectors
+from ._venue_kit import check_parse_contract, frame_record, malformed_frames, vectors
 
 SNAPSHOT = b"""{
     "channel": "book",
@@ -252,11 +252,11 @@ def test_value_finer_than_the_precision_names_it() -> None:
 
 
 def test_sniffing() -> None:
-    assert sniff(frame(SNAPSHOT.replace(b"\n", b"").replace(b" ", b""))) == "kraken_v2"
-    assert sniff(frame(b'{"channel":"book","type":"update","data":[]}')) == "kraken_v2"
-    assert sniff(frame(b'{"event":"subscribed","channel":"book","chanId":1,"symbol":"tBTCUSD"}')) is None
-    assert sniff(frame(b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[]}')) is None
-    assert sniff(frame(b'[992,{"b":[["1.0","1.0","1.0"]],"c":"1"},"book-10","XMR/USD"]')) is None
+    assert sniff(frame_record(SNAPSHOT.replace(b"\n", b"").replace(b" ", b""))) == "kraken_v2"
+    assert sniff(frame_record(b'{"channel":"book","type":"update","data":[]}')) == "kraken_v2"
+    assert sniff(frame_record(b'{"event":"subscribed","channel":"book","chanId":1,"symbol":"tBTCUSD"}')) is None
+    assert sniff(frame_record(b'{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[]}')) is None
+    assert sniff(frame_record(b'[992,{"b":[["1.0","1.0","1.0"]],"c":"1"},"book-10","XMR/USD"]')) is None
 
 
 _SAMPLES = [SNAPSHOT, UPDATE,

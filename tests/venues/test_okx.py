@@ -22,6 +22,8 @@ from crossbook.replay import Replay
 from crossbook.sync import BookNotSynced, BookSync, Reason
 from crossbook.sync_rules import PrevChainRule, Verdict
 from crossbook.venues.base import ParseError
+
+from ..frame_mutations import malformed_frames
 from crossbook.venues.okx import Okx, OkxSeqRule, interleaved_checksum, okx_render, sniff
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -472,34 +474,8 @@ def test_corrupted_size_is_a_checksum_mismatch() -> None:
 
 # -- malformed frames ---------------------------------------------------------------------
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=6)
 _BASES = [DOC_SNAPSHOT, UNI_UPDATE, TICKER, TRADE, _book_frame("update", 1, 2, BID, [])]
-
-
-def _mutate(obj: Any, path: list[int], value: Any, delete: bool) -> Any:
-    """Replaces (or deletes) one node of a JSON tree, picked by the path's indices."""
-    if not path or not isinstance(obj, (dict, list)) or not obj:
-        return value
-    keys = list(obj.keys()) if isinstance(obj, dict) else list(range(len(obj)))
-    key = keys[path[0] % len(keys)]
-    if delete and len(path) == 1:
-        if isinstance(obj, dict):
-            return {k: v for k, v in obj.items() if k != key}
-        return [v for n, v in enumerate(obj) if n != key]
-    new = dict(obj) if isinstance(obj, dict) else list(obj)
-    new[key] = _mutate(obj[key], path[1:], value, delete)  # type: ignore[index]
-    return new
-
-
-_frames = st.one_of(
-    st.binary(max_size=200),
-    st.builds(lambda b, n: b[:n], st.sampled_from(_BASES), st.integers(0, 400)),
-    st.builds(lambda b, path, v, d: json.dumps(_mutate(json.loads(b), path, v, d)).encode(),
-              st.sampled_from(_BASES), st.lists(st.integers(0, 40), min_size=1, max_size=6), _json,
-              st.booleans()),
-)
+_frames = malformed_frames(_BASES)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
