@@ -53,9 +53,12 @@ def test_record_then_verify(tmp_path: Path, capsys: object) -> None:
     assert files, "no capture written"
     capsys.readouterr()  # type: ignore[attr-defined]
     assert main(["verify", "--venue", "binance_usdm", "--join", "--json", *map(str, files)]) == 0
-    (book,) = json.loads(capsys.readouterr().out)  # type: ignore[attr-defined]
+    report = json.loads(capsys.readouterr().out)  # type: ignore[attr-defined]
+    (book,) = report["books"]
     assert book["symbol"] == "BTCUSDT" and book["state"] == "synced"
-    assert book["messages"] > 50 and book["snapshots"] == 1 and book["parse_errors"] == 0
+    assert book["messages"] > 50 and book["snapshots"] == 1
+    (capture,) = report["captures"]
+    assert capture["parse_errors"] == 0 and capture["failures"] == []
 
 
 def test_watch_shows_the_books(tmp_path: Path, capsys: object) -> None:
