@@ -49,7 +49,8 @@ def m(first: int | None = None, last: int | None = None, prev: int | None = None
 # -- update ranges: Binance spot, Gate.io order_book_update, KuCoin --------------------------
 # Binance spot (§2.1): "discard events with u <= lastUpdateId"; "if U > local update ID + 1
 # -> events were missed"; first kept event: "U <= lastUpdateId+1 AND u >= lastUpdateId+1".
-# KuCoin (§11.1): "sequenceStart(new) <= sequenceEnd+1(old) and sequenceEnd(new) > sequenceEnd(old)".
+# KuCoin (§11.1): "sequenceStart(new) <= sequenceEnd+1(old) and
+# sequenceEnd(new) > sequenceEnd(old)".
 # Gate.io (§11.2): "dump those with u < baseID+1"; "U > baseID+1 ... some updates are lost".
 # The snapshot's id plays the previous delta's part, so first and next share the table.
 UPDATE_RANGE = [  # (U, u, verdict)

@@ -4,7 +4,6 @@ and the check of a parser's output against them (tests/venues/test_golden_messag
 from __future__ import annotations
 
 import gzip
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +13,7 @@ import pytest
 
 from crossbook import Side
 from crossbook.messages import BookMessage, Instrument, Message, Quote, Status, Trade
+from crossbook.venues.base import VenueParser
 from crossbook.venues.registry import make_parser
 
 CAPTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "captures"
@@ -78,33 +78,33 @@ def value(mantissa: int, exp: int) -> Decimal:
     return Decimal(mantissa).scaleb(-exp)
 
 
-def check(parser: object, got: Message, want: Want) -> None:
-    venue = parser.venue  # type: ignore[attr-defined]
+def check(parser: VenueParser, got: Message, want: Want) -> None:
+    venue = parser.venue
     if isinstance(want, St):
         assert isinstance(got, Status), got
         assert (got.venue, got.symbol, got.error, got.ts_recv_ns) == (
-            venue, want.symbol, want.error, RECV_NS)
+            venue, want.symbol, want.error, RECV_NS), got
         for word in want.words:
             assert word in got.text, (word, got.text)
         return
-    inst = parser.instruments.get(want.symbol)  # type: ignore[attr-defined]
+    inst = parser.instruments.get(want.symbol)
     assert inst is not None, f"no instrument {want.symbol}"
     pe, se = inst.price_exp, inst.size_exp
     if isinstance(want, T):
         assert isinstance(got, Trade), got
-        assert (got.venue, got.symbol, got.ts_recv_ns) == (venue, want.symbol, RECV_NS)
-        assert (value(got.price, pe), value(got.size, se)) == (Decimal(want.price),
-                                                               Decimal(want.size))
+        assert (got.venue, got.symbol, got.ts_recv_ns) == (venue, want.symbol, RECV_NS), got
+        assert (value(got.price, pe), value(got.size, se)) == (
+            Decimal(want.price), Decimal(want.size)), got
         assert (got.aggressor, got.trade_id, got.ts_exchange_ns) == (
-            want.aggressor, want.trade_id, want.ts_exchange_ns)
+            want.aggressor, want.trade_id, want.ts_exchange_ns), got
         return
     assert isinstance(got, Quote), got
-    assert (got.venue, got.symbol, got.ts_recv_ns) == (venue, want.symbol, RECV_NS)
-    assert (value(got.bid_price, pe), value(got.bid_size, se)) == (Decimal(want.bid),
-                                                                   Decimal(want.bid_size))
-    assert (value(got.ask_price, pe), value(got.ask_size, se)) == (Decimal(want.ask),
-                                                                   Decimal(want.ask_size))
-    assert (got.seq, got.ts_exchange_ns) == (want.seq, want.ts_exchange_ns)
+    assert (got.venue, got.symbol, got.ts_recv_ns) == (venue, want.symbol, RECV_NS), got
+    assert (value(got.bid_price, pe), value(got.bid_size, se)) == (
+        Decimal(want.bid), Decimal(want.bid_size)), got
+    assert (value(got.ask_price, pe), value(got.ask_size, se)) == (
+        Decimal(want.ask), Decimal(want.ask_size)), got
+    assert (got.seq, got.ts_exchange_ns) == (want.seq, want.ts_exchange_ns), got
 
 
 def run(case: Case) -> None:
