@@ -18,6 +18,7 @@ import pytest
 
 from benchmarks.workload import make_workload
 from crossbook import _core, dtypes
+from tests.conftest import require_compiled
 
 VENUES = 10
 # Opportunities need the venues' mids to wander, which takes a few hundred thousand
@@ -71,8 +72,8 @@ def _adds(rows: np.ndarray, side: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def events() -> np.ndarray:
-    if not hasattr(_core, "ArbScanner"):
-        pytest.skip("this build of crossbook._core has no ArbScanner")
+    require_compiled(hasattr(_core, "ArbScanner"),
+                     "this build of crossbook._core has no ArbScanner")
     return make_events(N)
 
 

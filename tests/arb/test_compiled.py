@@ -1,6 +1,7 @@
 """The compiled ArbScanner behind ScanCore's methods gives the Python core's events.
 
-Skipped until crossbook._core has the arbitrage bindings (cpp/bindings/register_arb.cpp).
+Skipped when crossbook._core lacks the arbitrage bindings (cpp/bindings/register_arb.cpp);
+a failure instead under CROSSBOOK_REQUIRE_COMPILED=1 (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from crossbook.messages import Message
 from crossbook.replay import Replay, open_capture
 from crossbook.sync import BookSync
 from tests.arb.test_scanner import clear, lv
+from tests.conftest import require_compiled
 
-pytestmark = pytest.mark.skipif(not compiled.available(),
-                                reason="crossbook._core has no ArbScanner yet")
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_scanner() -> None:
+    require_compiled(compiled.available(), "crossbook._core has no ArbScanner")
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "crossbook" / "data"
 

@@ -21,6 +21,7 @@ from crossbook.arb.opportunity import (
     compiled_walk,
 )
 from tests.arb._books import Levels, book, exact_pnl
+from tests.conftest import require_compiled
 
 D = 1_000_000
 
@@ -195,11 +196,16 @@ def test_cutting_max_size_never_raises_the_edge(asks: Levels, bids: Levels, fb: 
         assert small.pnl <= big.pnl
 
 
-@pytest.mark.skipif(compiled_walk() is None, reason="crossbook._core has no best_opportunity yet")
+def test_the_compiled_walk_is_built() -> None:
+    """Without it every test here checks the Python twin against itself."""
+    require_compiled(compiled_walk() is not None, "crossbook._core has no best_opportunity")
+
+
 @settings(max_examples=300, deadline=None)
 @given(levels, levels, fees, fees, st.none() | st.integers(0, 120))
 def test_compiled_walk_equals_the_python_twin(asks: Levels, bids: Levels, fb: int, fs: int,
                                               max_size: int | None) -> None:
+    require_compiled(compiled_walk() is not None, "crossbook._core has no best_opportunity")
     buy, sell = book(asks=asks), book(bids=bids)
     raw = _core.best_opportunity(buy, sell, fb, fs, max_size)  # type: ignore[attr-defined]
     py = best_opportunity_py(buy, sell, Fraction(fb, 100), Fraction(fs, 100), max_size)

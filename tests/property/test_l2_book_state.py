@@ -2,6 +2,10 @@
 
 After every step: bbo, depth, every level of both sides, the unknown-delete
 count and the analytics agree, and the core's own invariants hold.
+
+A shrunk failure is kept as a regression: RuleBasedStateMachine has no @example, so
+replay its step sequence as a plain deterministic test in
+tests/property/test_l2_book_state_regressions.py (the form: test_units_regressions.py).
 """
 
 from __future__ import annotations

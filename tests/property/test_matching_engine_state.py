@@ -9,6 +9,10 @@ fill and every rejection, each request's return value, the whole book (every
 order in queue order), bbo, levels, the tape and the controls agree; an
 L2Book fed with the engine's level events holds the same levels; the core's
 invariants (never crossed included) hold.
+
+A shrunk failure is kept as a regression: RuleBasedStateMachine has no @example, so
+replay its step sequence as a plain deterministic test in
+tests/property/test_matching_engine_state_regressions.py (the form: test_units_regressions.py).
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ actions, level totals past int64), direct calls and apply() batches. After
 every step: the whole book (every order, in queue order, on both sides), bbo,
 depth, levels, queue positions and anomaly counts agree; an L2Book fed with
 the book's level events holds the same levels; the core's invariants hold.
+
+A shrunk failure is kept as a regression: RuleBasedStateMachine has no @example, so
+replay its step sequence as a plain deterministic test in
+tests/property/test_order_book_state_regressions.py (the form: test_units_regressions.py).
 """
 
 from __future__ import annotations

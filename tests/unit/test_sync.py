@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from crossbook import Side
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Instrument, Kind, level_events
 from crossbook.sync import BookNotSynced, BookSync, Reason, SyncState
-from crossbook.sync_rules import ContiguousRule, UpdateRangeRule
+from crossbook.sync_rules import BinanceFuturesRule, ContiguousRule, UpdateRangeRule
 
 INST = Instrument("test", "X", 0, 0)
 
@@ -59,6 +60,24 @@ def test_rest_snapshot_alignment_buffers_and_replays() -> None:
     assert s.stats.snapshots == 1 and not s.needs_snapshot
     assert s.on_message(msg(Kind.SNAPSHOT, 200, [["1", "1"]])) == []  # REST snapshot while synced
     assert s.stats.snapshots_ignored == 1 and s.last_id == 108
+
+
+def test_futures_alignment_keeps_the_delta_ending_at_the_snapshot() -> None:
+    """Binance futures (venues.md 2.2): drop u < lastUpdateId; the first kept delta has
+    U <= lastUpdateId <= u, here u == lastUpdateId; then pu chains to the previous u."""
+    s = BookSync(INST, BinanceFuturesRule())
+
+    def fut(first: int, last: int, prev: int, price: str) -> BookMessage:
+        return BookMessage("test", "X", Kind.DELTA, level_events([[price, "1"]], [], 0, 0), 0,
+                           first_seq=first, last_seq=last, prev_seq=prev)
+
+    s.on_message(fut(90, 99, 80, "97"))  # u < L: in the snapshot already
+    s.on_message(fut(95, 100, 99, "98"))  # u == L: straddles L, kept
+    s.on_message(fut(104, 110, 100, "99"))  # U - pu != 1 on futures: pu chains
+    (ev,) = s.on_message(msg(Kind.SNAPSHOT, 100, [["96", "1"]]))
+    assert (ev.new, ev.reason) == (SyncState.SYNCED, Reason.SNAPSHOT)
+    assert s.last_id == 110 and s.stats.stale_dropped == 1
+    assert s.view().levels(Side.BID)["price"].tolist() == [99, 98, 96]
 
 
 def test_venue_reset_reconnect_and_halt() -> None:

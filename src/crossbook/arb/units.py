@@ -21,7 +21,7 @@ asset:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -351,11 +351,3 @@ def default_listing(inst: Instrument, asset: str | None = None) -> Listing:
             key = f"{'BTC' if key.startswith('XBT') else key.split('-')[0][:3]}/USD"
         return Listing(venue, symbol, key, Fraction(1), True, kind)
     return Listing(venue, symbol, key, Fraction(inst.contract_size), inst.inverse, kind)
-
-
-def listings_by_asset(listings: Sequence[Listing]) -> dict[str, list[Listing]]:
-    """Listings grouped by the asset they are declared to trade."""
-    out: dict[str, list[Listing]] = {}
-    for listing in listings:
-        out.setdefault(listing.asset, []).append(listing)
-    return out
