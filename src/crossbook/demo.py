@@ -73,10 +73,13 @@ def run_demo(console: Console, *, levels: int = 10, plot_dir: Path | None = None
         console.rule("1. Books rebuilt from the raw feeds, checked against Binance's bookTicker")
         failed = _books(paths, console, levels)
         console.rule("2. Basis and cross-market opportunities after taker fees")
-        run = run_scan(paths, ScanSettings())
+        with progress(console) as on_progress:
+            run = run_scan(paths, ScanSettings(), on_progress=lambda n: on_progress("scanning", n))
         print_scan(run, console)
         console.rule("3. Which market leads (Hayashi-Yoshida lead-lag) and how the others follow")
-        series, _, errors = collect_series(paths)
+        with progress(console) as on_progress:
+            series, _, errors = collect_series(
+                paths, on_progress=lambda n: on_progress("collecting series", n))
         analysis = analyze(series)
         print_leadlag(analysis, console)
         if plot_dir is not None:

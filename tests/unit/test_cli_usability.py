@@ -178,3 +178,15 @@ def test_without_matplotlib_plots_are_skipped(tmp_path: Path, capsys: pytest.Cap
     assert rc == 0, out
     assert 'plots need matplotlib: pip install "crossbook[plot]"' in out
     assert not list(tmp_path.rglob("*.png"))
+
+
+def test_progress_shows_on_a_terminal_only() -> None:
+    from crossbook.console import progress
+
+    for terminal in (True, False):
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=terminal, width=100)
+        with progress(console) as on_progress:
+            on_progress("spot.cap.gz", 0)
+            on_progress("spot.cap.gz", 5000)
+        assert ("spot.cap.gz" in out.getvalue()) is terminal
