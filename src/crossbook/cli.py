@@ -102,7 +102,8 @@ def _symbols(path: str, venue: str, console: Console) -> int:
     """The books of a capture, with the messages each received: what --symbol can name."""
     with progress(console) as on_progress:
         replay, reports = replay_files([path], venue, on_progress)
-    table = Table(title=f"Books in {Path(path).name} (pass one with --symbol)", header_style="bold")
+    console.print(f"{Path(path).name}: {len(reports):,} books; show one with --symbol SYMBOL")
+    table = Table(header_style="bold")
     for name, justify in (("symbol", "left"), ("messages", "right"), ("state", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in sorted(reports, key=lambda r: r.symbol):
