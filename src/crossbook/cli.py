@@ -46,7 +46,9 @@ def _check_all(paths: Sequence[str], venue: str | None) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    _check_all(args.captures, args.venue)
+    # Joined files are one recording: the later ones are read as the first one's venue.
+    first = check_capture(args.captures[0], args.venue)
+    _check_all(args.captures[1:], first if args.join else args.venue)
     console = make_console(stderr=args.json)
     tables: list[Table] = []
     problems: list[str] = []

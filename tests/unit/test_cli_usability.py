@@ -190,3 +190,16 @@ def test_progress_shows_on_a_terminal_only() -> None:
             on_progress("spot.cap.gz", 0)
             on_progress("spot.cap.gz", 5000)
         assert ("spot.cap.gz" in out.getvalue()) is terminal
+
+
+def test_joined_parts_are_read_as_the_first_ones_venue(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # A later part of a recording need not be recognisable alone: it continues the first.
+    tail = tmp_path / "part2.cap.gz"
+    tail.write_bytes(gzip.compress(b'1723161400000000000 {"hello": 1}\n'))
+    assert main(["verify", str(SPOT), str(tail)]) == 2  # not joined: part2 alone is unknown
+    assert "cannot tell the venue" in capsys.readouterr().err
+    rc = main(["verify", "--join", str(SPOT), str(tail)])
+    captured = capsys.readouterr()
+    assert "cannot tell the venue" not in captured.err and rc in (0, 1)
+    assert "BTCUSDT" in captured.out
