@@ -18,10 +18,6 @@ this L2 one only; with neither, both run, L2 first.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import os
-import platform
-import shlex
 import statistics
 import sys
 import time
@@ -38,7 +34,8 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 import crossbook
-from benchmarks import loops
+from benchmarks import compare_peers_l3, loops
+from benchmarks.peer_report import machine_lines, print_rows
 from benchmarks.pyorderbook import PyL2Book
 from benchmarks.workload import DEFAULT_SEED, Workload, default_n, make_workload
 from crossbook import dtypes
@@ -419,36 +416,6 @@ def reference_state(w: Workload) -> State:
     return book_state(book)
 
 
-def machine_lines(argv: list[str]) -> list[str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    versions = []
-    for dist in (
-        "crossbook",
-        "numpy",
-        "sortedcontainers",
-        "order-book",
-        "nautilus-trader",
-        "limit-order-book",
-    ):
-        try:
-            versions.append(f"{dist} {importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return [
-        f"machine: nproc={nproc}, cpu: {cpu}, {platform.system()} {platform.release()}",
-        f"python {platform.python_version()}; " + ", ".join(versions),
-        f"command: {shlex.join([Path(sys.executable).name, *argv])}",
-    ]
-
-
 def format_table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
     base = {r.case.operation: r.rate for r in rows if r.case.implementation == "crossbook"}
     header = [
@@ -483,34 +450,6 @@ def print_table(rows: list[Row], title: str) -> None:
     print_rows(*format_table(rows), title, {2, 3, 4, 5, 6})
 
 
-def print_rows(header: list[str], body: list[list[str]], title: str, numeric: set[int]) -> None:
-    """One table, with rich when it is installed; ``numeric`` columns right-aligned."""
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        widths = [max(len(x) for x in col) for col in zip(header, *body)]
-
-        def line(cells: list[str]) -> str:
-            return "  ".join(
-                c.rjust(wd) if i in numeric else c.ljust(wd)
-                for i, (c, wd) in enumerate(zip(cells, widths))
-            ).rstrip()
-
-        print(title)
-        print(line(header))
-        print(line(["-" * wd for wd in widths]))
-        for cells in body:
-            print(line(cells))
-        return
-    table = Table(title=title)
-    for i, h in enumerate(header):
-        table.add_column(h, justify="right" if i in numeric else "left")
-    for cells in body:
-        table.add_row(*cells)
-    Console(width=200).print(table)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -531,8 +470,6 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--l2", action="store_true", help="the L2 book comparison only")
     which.add_argument("--l3", action="store_true", help="the L3 matching comparison only")
-    from benchmarks import compare_peers_l3  # imports this module: not at the top
-
     compare_peers_l3.add_arguments(parser)
     args = parser.parse_args(argv)
 

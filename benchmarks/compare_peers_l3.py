@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script, sys.path[0] is benchmarks/ its
 import numpy as np
 
 import crossbook
-from benchmarks.compare_peers import machine_lines, print_rows
+from benchmarks.peer_report import machine_lines, print_rows
 from benchmarks.l3_workload import (
     DEFAULT_SEED,
     L3Workload,

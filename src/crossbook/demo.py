@@ -12,9 +12,17 @@ import contextlib
 from importlib import resources
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 
 from crossbook import Side
+from crossbook.console import book_report_table, depth_table, mid_text, print_plots, progress
+from crossbook.replay_files import replay_files
+
+if TYPE_CHECKING:
+    from crossbook.analytics import Analysis
+    from crossbook.arb.session import ScanRun
 
 __all__ = ["DEMO_FILES", "run_demo"]
 
@@ -26,36 +34,31 @@ DEMO_FILES = (
 
 
 def _books(paths: list[Path], console: Console, levels: int) -> bool:
-    from crossbook.cli import _depth_table, _mid_text, _report_table, replay_file
-
-    rows, failed = [], False
-    for path in paths:
-        replay, reports = replay_file(path, None, console)
-        for r in reports:
-            rows.append((path.name, r))
+    reports, failed = [], False
+    with progress(console) as on_progress:
+        replays = [replay_files([path], None, on_progress) for path in paths]
+    for replay, book_reports in replays:
+        for r in book_reports:
+            reports.append(r)
             failed |= r.failed
             sync = replay.syncs[r.symbol]
             if sync.synced:
                 book = sync.view()
-                console.print(_depth_table(
+                console.print(depth_table(
                     f"{r.venue} {r.symbol}: {len(book.levels(Side.BID)):,} bids / "
-                    f"{len(book.levels(Side.ASK)):,} asks, mid {_mid_text(book)}", book, levels))
-    console.print(_report_table(rows))
+                    f"{len(book.levels(Side.ASK)):,} asks, mid {mid_text(book)}", book, levels))
+    console.print(book_report_table(reports, "Book sync, checked against Binance's bookTicker"))
     return failed
 
 
-def _plots(run: object, analysis: object, plot_dir: Path, console: Console) -> None:
-    from crossbook.analytics.report import write_plots
-    from crossbook.arb.report import plot_scan
+def _plots(run: ScanRun, analysis: Analysis, plot_dir: Path, console: Console) -> None:
+    from crossbook.plots import analysis_charts, scan_chart
 
-    try:
+    def draw() -> list[Path]:
         plot_dir.mkdir(parents=True, exist_ok=True)
-        written = [plot_scan(run, plot_dir / "scan.png"), *write_plots(analysis, plot_dir)]  # type: ignore[arg-type]
-    except RuntimeError as exc:  # matplotlib missing: the text report stands on its own
-        console.print(f"[yellow]no plots[/yellow]: {exc}")
-        return
-    for path in written:
-        console.print(f"plot written to {path}")
+        return [scan_chart(run, plot_dir / "scan.png"), *analysis_charts(analysis, plot_dir)]
+
+    print_plots(console, draw)
 
 
 def run_demo(console: Console, *, levels: int = 10, plot_dir: Path | None = None) -> int:
@@ -70,10 +73,13 @@ def run_demo(console: Console, *, levels: int = 10, plot_dir: Path | None = None
         console.rule("1. Books rebuilt from the raw feeds, checked against Binance's bookTicker")
         failed = _books(paths, console, levels)
         console.rule("2. Basis and cross-market opportunities after taker fees")
-        run = run_scan(paths, ScanSettings())
+        with progress(console) as on_progress:
+            run = run_scan(paths, ScanSettings(), on_progress=lambda n: on_progress("scanning", n))
         print_scan(run, console)
         console.rule("3. Which market leads (Hayashi-Yoshida lead-lag) and how the others follow")
-        series, _, errors = collect_series(paths)
+        with progress(console) as on_progress:
+            series, _, errors = collect_series(
+                paths, on_progress=lambda n: on_progress("collecting series", n))
         analysis = analyze(series)
         print_leadlag(analysis, console)
         if plot_dir is not None:

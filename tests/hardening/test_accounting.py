@@ -109,12 +109,13 @@ def test_capture_of_an_unsupported_channel_fails_verify(
 
 
 def test_empty_capture_fails_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The replay itself calls a capture with nothing in it a failure...
+    assert run("binance", []).summary.failures()
+    # ...and verify refuses it before any work, in one line naming the file (exit 2).
     empty = _write(tmp_path, [], "empty.cap.gz")
-    rc, out = _verify_json(capsys, "--venue", "binance", str(empty))
-    assert rc == 1 and out["books"] == []
-    assert out["captures"][0]["frames"] == 0 and out["captures"][0]["failures"]
-    assert main(["verify", "--venue", "binance", str(empty)]) == 1
-    assert "no order book to check (no frames" in " ".join(capsys.readouterr().out.split())
+    assert main(["verify", "--venue", "binance", "--json", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert str(empty) in err and "no records" in err and len(err.strip().splitlines()) == 1
 
 
 def test_verify_json_keeps_per_book_fields_and_adds_the_summary(

@@ -55,8 +55,8 @@ def test_verify_fails_on_a_damaged_capture(tmp_path: Path, capsys: pytest.Captur
 def test_verify_reports_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     junk = tmp_path / "junk.cap"
     junk.write_bytes(b"not a capture\n")
-    assert main(["verify", str(junk)]) == 1
-    assert "FAILED" in capsys.readouterr().out
+    assert main(["verify", str(junk)]) == 2  # cannot be read as a capture: nothing checked
+    assert capsys.readouterr().err == f"crossbook verify: {junk}: line 1 is not `<recv_ns> <frame>`\n"
 
 
 def test_replay_prints_the_book_at_chosen_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

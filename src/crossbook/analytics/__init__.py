@@ -1,7 +1,7 @@
 """Primary/secondary venue interaction: per-book time series, lead-lag between venues
 on asynchronous data (Hayashi-Yoshida), and event studies of a follower's response to
-the leader's order-flow shocks. Results are numpy arrays in dataclasses; plots need
-matplotlib (``pip install "crossbook[plot]"``).
+the leader's order-flow shocks. Results are numpy arrays in dataclasses; crossbook.plots
+draws them (``pip install "crossbook[plot]"``).
 
     series, reports, errors = collect_series(["spot.cap.gz", "usdm.cap.gz"])
     result = analyze(series)                  # pairwise lead-lag + event studies

@@ -1,12 +1,12 @@
-"""What ``crossbook leadlag`` prints, writes as JSON and draws."""
+"""What ``crossbook leadlag`` prints and writes as JSON (its pictures: crossbook.plots)."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,7 +16,7 @@ from crossbook.analytics.events import EventStudy
 from crossbook.analytics.leadlag import WEAK_LLR
 from crossbook.analytics.series import VenueSeries, volume_profile
 
-__all__ = ["SUMMARY_HORIZONS_MS", "print_summary", "summary_dict", "write_plots"]
+__all__ = ["SUMMARY_HORIZONS_MS", "print_summary", "summary_dict"]
 
 #: Below this many seconds, the summary warns that the lead-lag is noisy.
 SHORT_SAMPLE_S = 300
@@ -29,15 +29,26 @@ def _ms(ns: float) -> str:
     return f"{ns / 1e6:g}"
 
 
+def _table(title: str) -> Table:
+    """A table that reads whole at 100 columns: no side rules, cells wrap, never cut."""
+    return Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+
+
+def _book(name: str) -> str:
+    """'binance_coinm BTCUSD_PERP' over two lines: venue above symbol."""
+    return name.replace(" ", "\n", 1)
+
+
 def _books_table(a: Analysis) -> Table:
-    t = Table(title=f"Books ({a.source} top of book, receive clock)", header_style="bold")
+    t = _table(f"Books ({a.source} top of book, receive clock)")
     for col in ("book", "top samples", "mid changes", "book samples", "trades",
                 "median spread (bps)", "last mid", "busiest price (traded)"):
-        t.add_column(col, justify="left" if col == "book" else "right")
+        t.add_column(col, justify="left" if col == "book" else "right", overflow="fold",
+                     no_wrap=col == "book")
     for name, v in a.series.items():
         top = v.top(a.source)
         changes = int(np.count_nonzero(np.diff(top.mid2)))
-        t.add_row(name, f"{len(top):,}", f"{changes:,}", f"{len(v.book):,}", f"{len(v.trades):,}",
+        t.add_row(_book(name), f"{len(top):,}", f"{changes:,}", f"{len(v.book):,}", f"{len(v.trades):,}",
                   f"{np.median(top.spread_bps):.3f}", _mid_text(top.mid2[-1], v.price_exp),
                   _poc(v))
     return t
@@ -62,12 +73,13 @@ def _trim(text: str) -> str:
 
 
 def _pairs_table(a: Analysis) -> Table:
-    t = Table(title="Lead-lag: Hayashi-Yoshida correlation of log-mid changes, Y's clock "
-                    "shifted by the lag (positive lag = X leads)", header_style="bold")
-    for col in ("X", "Y", "peak lag (ms)", "peak ρ", "ρ at 0", "LLR", "leader (by LLR)",
-                "thirds agree", "verdict"):
-        t.add_column(col, justify="left" if col in ("X", "Y", "leader (by LLR)", "verdict")
-                     else "right")
+    t = _table("Lead-lag: Hayashi-Yoshida correlation of log-mid changes, Y's clock shifted by "
+               "the lag (positive lag = X leads)")
+    for col in ("X", "Y", "peak\nlag ms", "peak ρ", "ρ at 0", "LLR", "leader\n(by LLR)",
+                "thirds\nagree", "verdict"):
+        t.add_column(col, overflow="fold", no_wrap=col != "verdict",
+                     min_width=9 if col == "verdict" else None,
+                     justify="left" if col in ("X", "Y", "leader\n(by LLR)", "verdict") else "right")
     for p in a.pairs:
         weak = is_weak(p)
         blocks = p.extra.get("block_leaders", [])
@@ -75,8 +87,8 @@ def _pairs_table(a: Analysis) -> Table:
         verdict = ("peak and LLR disagree" if not p.consistent
                    else "LLR near 1" if WEAK_LLR[0] < p.llr < WEAK_LLR[1]
                    else "parts disagree" if agree < len(blocks) else "clear")
-        t.add_row(p.x, p.y, _ms(p.peak_lag_ns), f"{p.peak_rho:.3f}", f"{p.rho_zero:.3f}",
-                  f"{p.llr:.2f}", p.leader or "-", f"{agree}/{len(blocks)}" if blocks else "-",
+        t.add_row(_book(p.x), _book(p.y), _ms(p.peak_lag_ns), f"{p.peak_rho:.3f}", f"{p.rho_zero:.3f}",
+                  f"{p.llr:.2f}", _book(p.leader or "-"), f"{agree}/{len(blocks)}" if blocks else "-",
                   verdict, style="yellow" if weak else None)
     return t
 
@@ -92,24 +104,25 @@ def _events_table(studies: list[EventStudy], bands: str) -> Table | None:
         return None
     cols = _pick(studies[0].horizons_ns)
     band = ", 95% bootstrap band" if bands == "bootstrap" else " ± 1.96 s.e."
-    t = Table(title=f"Event study: follower response after the shocks of the leader "
-                    f"{studies[0].leader} (mean{band})",
-              header_style="bold")
-    for col in ("follower", "shock", "n", "measure", "before"):
-        t.add_column(col, justify="right" if col in ("n", "before") else "left")
+    t = _table(f"Event study: follower response after the shocks of the leader "
+               f"{studies[0].leader} (mean{band})")
+    for col in ("follower\nshock", "measure", "before"):
+        t.add_column(col, justify="right" if col == "before" else "left", overflow="fold",
+                     no_wrap=col != "measure", min_width=9 if col == "measure" else None)
     for i in cols:
-        t.add_column(f"{_ms(studies[0].horizons_ns[i])} ms", justify="right")
+        t.add_column(f"{_ms(studies[0].horizons_ns[i])} ms", justify="right", overflow="fold",
+                     no_wrap=True)
     for s in studies:
         first = True
         for key in ("mid", "spread", "imbalance", "depth", "leader_mid"):
             r = s.responses.get(key)
             if r is None:
                 continue
-            name = f"{key} ({r.unit})" if r.unit else key
+            name = key.replace("_", " ") + (f" ({r.unit})" if r.unit else "")
             before = "" if not np.isfinite(r.before) else f"{r.before:.3g}"
             cells = [_cell(r.mean[i], r.lo[i], r.hi[i]) for i in cols]
-            t.add_row(s.follower if first else "", s.kind if first else "",
-                      f"{len(s.shocks):,}" if first else "", name, before, *cells,
+            t.add_row(f"{_book(s.follower)}\n{s.kind}, n={len(s.shocks):,}" if first else "",
+                      name, before, *cells,
                       end_section=key == "leader_mid")
             first = False
     return t
@@ -119,7 +132,7 @@ def _cell(mean: float, lo: float, hi: float) -> str:
     if not np.isfinite(mean):
         return "-"
     half = (hi - lo) / 2 if np.isfinite(hi) and np.isfinite(lo) else float("nan")
-    text = f"{mean:+.3f} ±{half:.3f}" if np.isfinite(half) else f"{mean:+.3f}"
+    text = f"{mean:+.3f}\n±{half:.3f}" if np.isfinite(half) else f"{mean:+.3f}"
     significant = np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)
     return f"[bold]{text}[/bold]" if significant else text
 
@@ -195,18 +208,3 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [_finite(v) for v in obj]
     return obj
-
-
-def write_plots(a: Analysis, out_dir: str | Path,
-                opportunities: list[tuple[int, int, str]] | None = None) -> list[Path]:
-    from crossbook.analytics.plots import event_chart, leadlag_chart, mids_chart
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [mids_chart(a.series, out / "mids.png", source=a.source, reference=a.leader,
-                        opportunities=opportunities or ())]
-    if a.pairs:
-        paths.append(leadlag_chart(a.pairs, out / "leadlag.png"))
-    if a.studies:
-        paths.append(event_chart(a.studies, out / "event_study.png"))
-    return paths

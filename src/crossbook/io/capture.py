@@ -55,14 +55,14 @@ def parse_line(line: bytes, line_no: int = 0, source: str = "<capture>") -> Capt
     line = line.rstrip(b"\r\n")
     ts, sep, rest = line.partition(b" ")
     if not sep or not ts.isdigit():
-        raise CaptureFormatError(f"{source}:{line_no}: expected '<recv_ns> <frame>', got {line[:60]!r}")
+        raise CaptureFormatError(f"{source}: line {line_no} is not `<recv_ns> <frame>`")
     recv_ns = int(ts)
     if rest.startswith(b"> "):
         return CaptureRecord(recv_ns, RecordKind.SENT, rest[2:], None, line_no)
     if rest.startswith(b"GET "):
         url, sep, body = rest[4:].partition(b" ")
         if not sep:
-            raise CaptureFormatError(f"{source}:{line_no}: REST record without a body")
+            raise CaptureFormatError(f"{source}: line {line_no} is a REST record without a body")
         return CaptureRecord(recv_ns, RecordKind.REST, body, url.decode(), line_no)
     return CaptureRecord(recv_ns, RecordKind.FRAME, rest, None, line_no)
 
