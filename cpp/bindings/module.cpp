@@ -1,6 +1,7 @@
 // The compiled core of crossbook. Users import crossbook, never crossbook._core.
 #include <pybind11/pybind11.h>
 
+#include "busy_flag.hpp"
 #include "conversions.hpp"
 #include "crossbook/types.hpp"
 
@@ -19,6 +20,7 @@ PYBIND11_MODULE(_core, m) {
   pybind11::register_exception<crossbook::InvalidInput>(m, "InvalidInputError", PyExc_ValueError);
   pybind11::register_exception<crossbook::InvariantViolation>(m, "InvariantViolation",
                                                               PyExc_AssertionError);
+  pybind11::register_exception<cb::BusyError>(m, "BusyError", PyExc_RuntimeError);
   cb::register_l2_book(m);
   cb::register_order_book(m);  // after InvalidInputError: its FeedError translator uses it
   cb::register_matching_engine(m);

@@ -10,9 +10,45 @@
 #include <vector>
 
 #include "busy_flag.hpp"
+#include "checked_caster.hpp"
 #include "conversions.hpp"
 #include "crossbook/arb.hpp"
 #include "py_l2_book.hpp"
+
+namespace crossbook::bindings {
+
+// The scanner plus the binding's guard: batch calls run without the GIL.
+struct PyArbScanner {
+  static constexpr const char* kName = "ArbScanner";
+  explicit PyArbScanner(ScannerConfig c) : scanner(std::move(c)) {}
+  ArbScanner scanner;
+  BusyFlag busy;
+
+  ArbScanner& idle() {
+    busy.check(kName);
+    return scanner;
+  }
+};
+
+// A read-only window on one of the scanner's books: no copy, so reading the touch
+// after every message stays cheap. It keeps the scanner alive (py::keep_alive).
+struct ArbBookView {
+  static constexpr const char* kName = "ArbBookView";
+  PyArbScanner* owner;
+  std::size_t index;
+  const L2Book& book() const { return owner->idle().book(index); }
+};
+
+}  // namespace crossbook::bindings
+
+namespace pybind11::detail {
+template <>
+class type_caster<crossbook::bindings::PyArbScanner>
+    : public crossbook::bindings::checked_caster<crossbook::bindings::PyArbScanner> {};
+template <>
+class type_caster<crossbook::bindings::ArbBookView>
+    : public crossbook::bindings::checked_caster<crossbook::bindings::ArbBookView> {};
+}  // namespace pybind11::detail
 
 namespace crossbook::bindings {
 
@@ -33,17 +69,6 @@ py::object opportunity_tuple(const std::optional<Opportunity>& o) {
                         o->buy_price, o->sell_price, int128_to_py(o->pnl_num), o->edge_bps);
 }
 
-// The scanner plus the binding's guard: batch calls run without the GIL.
-struct PyArbScanner {
-  explicit PyArbScanner(ScannerConfig c) : scanner(std::move(c)) {}
-  ArbScanner scanner;
-  BusyFlag busy;
-
-  ArbScanner& idle() {
-    busy.check("ArbScanner");
-    return scanner;
-  }
-};
 
 
 py::array_t<OpportunityEvent> to_array(const std::vector<OpportunityEvent>& events) {
@@ -59,9 +84,10 @@ py::array_t<OpportunityEvent> process(PyArbScanner& s, const py::handle& events_
   const ScanEvent* data = events.data();
   std::vector<OpportunityEvent> out;
   {
-    BatchGuard guard(s.busy, "ArbScanner");
+    BatchGuard guard(s.busy, PyArbScanner::kName);
     // Safe without the GIL: the input array is kept alive by this frame, the
-    // output is ours, and the scanner is guarded against other threads.
+    // output is ours, the scanner is guarded against other threads, and it
+    // checks each event from the bytes it applies (the array may be written to).
     py::gil_scoped_release release;
     const std::size_t cap = std::max<std::size_t>(s.scanner.max_events_per_input(), 4096);
     std::vector<OpportunityEvent> buf(cap);
@@ -94,13 +120,6 @@ py::array_t<OpportunityEvent> flush(PyArbScanner& s, std::int64_t ts_ns) {
   return to_array(out);
 }
 
-// A read-only window on one of the scanner's books: no copy, so reading the touch
-// after every message stays cheap. It keeps the scanner alive (py::keep_alive).
-struct ArbBookView {
-  PyArbScanner* owner;
-  std::size_t index;
-  const L2Book& book() const { return owner->idle().book(index); }
-};
 
 py::array_t<DepthRow> rows_of(const BookSide& s, std::size_t n) {
   const std::size_t rows = std::min(n, s.size());

@@ -66,21 +66,26 @@ void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bb
   }
   const LevelEvent* data = events.data();
   BatchGuard guard(b.busy, PyL2Book::kName);
-  // Safe without the GIL: the arrays are kept alive by this frame and the book
-  // is guarded against use from other threads.
+  // Safe without the GIL: the arrays are kept alive by this frame, the book
+  // is guarded against use from other threads, and apply() checks each event
+  // from the bytes it applies (another thread may write to the array).
   py::gil_scoped_release release;
   b.apply(data, n, bbo_out);
 }
 
 // Builds the copy through type(self) so that a Python subclass copies as itself.
+// Holds the guard throughout: building the copy may run Python code (a
+// subclass's __init__), which lets another thread in.
 py::object copy_book(const py::object& self) {
-  const auto& src = self.cast<const PyL2Book&>().idle();
-  py::object dst = self.get_type()(src.price_exp(), src.size_exp(), src.tick());
+  const auto& src = self.cast<const PyL2Book&>();
+  BatchGuard guard(src.busy, PyL2Book::kName);
+  py::object dst = py::type::of(self)(src.price_exp(), src.size_exp(), src.tick());
   static_cast<L2Book&>(dst.cast<PyL2Book&>()) = static_cast<const L2Book&>(src);
   return dst;
 }
 
 py::tuple pickle_state(const PyL2Book& b) {
+  BatchGuard guard(b.busy, PyL2Book::kName);  // building the arrays may run Python code
   return py::make_tuple(b.price_exp(), b.size_exp(), side_rows(b.side(Side::Bid), b.size()),
                         side_rows(b.side(Side::Ask), b.size()), b.unknown_deletes(), b.tick());
 }
@@ -103,10 +108,10 @@ void register_l2_book(py::module_& m) {
   cls
       .def(py::init<int, int, Price>(), py::arg("price_exp") = 0, py::arg("size_exp") = 0,
            py::arg("tick") = 1)
-      .def_property_readonly("tick", &L2Book::tick)
+      .def_property_readonly("tick", [](const PyL2Book& b) { return b.idle().tick(); })
       .def("set_tick", [](PyL2Book& b, Price tick) { b.idle().set_tick(tick); }, py::arg("tick"))
-      .def_property_readonly("price_exp", &L2Book::price_exp)
-      .def_property_readonly("size_exp", &L2Book::size_exp)
+      .def_property_readonly("price_exp", [](const PyL2Book& b) { return b.idle().price_exp(); })
+      .def_property_readonly("size_exp", [](const PyL2Book& b) { return b.idle().size_exp(); })
       .def(
           "_update",  // keyword-argument path of update(); see l2_fast_path.cpp
           [](PyL2Book& b, int side, Price price, Qty size, std::int32_t count) {
@@ -185,9 +190,9 @@ void register_l2_book(py::module_& m) {
           },
           py::arg("side"), py::arg("size"))
       .def("format_price",
-           [](const PyL2Book& b, Price p) { return decimal_text(p, b.price_exp()); },
+           [](const PyL2Book& b, Price p) { return decimal_text(p, b.idle().price_exp()); },
            py::arg("price"))
-      .def("format_size", [](const PyL2Book& b, Qty q) { return decimal_text(q, b.size_exp()); },
+      .def("format_size", [](const PyL2Book& b, Qty q) { return decimal_text(q, b.idle().size_exp()); },
            py::arg("size"))
       .def_property_readonly("unknown_deletes",
                              [](const PyL2Book& b) { return b.idle().unknown_deletes(); })

@@ -119,7 +119,10 @@ std::string repr(const PyMatchingEngine& e) {
 py::object copy_engine(const py::object& self) {
   // The engine's controls are all in its C++ state: copy that, then restore
   // the Python subclass (if any) around it.
-  const auto& src = self.cast<const PyMatchingEngine&>().idle();
+  // The guard is held throughout: type(self)() may run Python code (a
+  // subclass's __init__), which lets another thread in.
+  const auto& src = self.cast<const PyMatchingEngine&>();
+  BatchGuard guard(src.busy, kName);
   py::object dst = py::type::of(self)();
   auto& d = dst.cast<PyMatchingEngine&>();
   static_cast<MatchingEngine&>(d) = static_cast<const MatchingEngine&>(src);

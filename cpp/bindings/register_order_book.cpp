@@ -74,8 +74,11 @@ std::string repr(const PyOrderBook& b) {
 }
 
 // Builds the copy through type(self) so that a Python subclass copies as itself.
+// Holds the guard throughout: building the copy may run Python code (a
+// subclass's __init__), which lets another thread in.
 py::object copy_book(const py::object& self) {
-  const auto& src = self.cast<const PyOrderBook&>().idle();
+  const auto& src = self.cast<const PyOrderBook&>();
+  BatchGuard guard(src.busy, PyOrderBook::kName);
   py::object dst = py::type::of(self)(src.price_exp(), src.size_exp(),
                                    py::arg("on_anomaly") = policy_name(src.policy()),
                                    py::arg("track_levels") = src.track_levels);
@@ -86,8 +89,8 @@ py::object copy_book(const py::object& self) {
   return dst;
 }
 
-py::tuple pickle_state(const PyOrderBook& src) {
-  const PyOrderBook& b = src.idle();
+py::tuple pickle_state(const PyOrderBook& b) {
+  BatchGuard guard(b.busy, PyOrderBook::kName);  // building the arrays may run Python code
   py::tuple counts(kAnomalyKinds);
   for (std::size_t k = 0; k < kAnomalyKinds; ++k)
     counts[k] = py::int_(b.anomaly_count(static_cast<Anomaly>(k)));

@@ -214,8 +214,12 @@ ScanResult ArbScanner::process(const ScanEvent* events, std::size_t n, Opportuni
     // Worst case for one event: every open pair closes as stale, then each
     // pair of the event's book changes once.
     if (o.cap - o.n < open_count_ + 2 * (n_ - 1)) break;
+    // Read once into a local and checked again: a buffer written by another
+    // thread during the call must not reach step() unchecked (e.book indexes).
+    const ScanEvent e = events[k];
+    check_event(e, k);
     try {
-      step(events[k], o);
+      step(e, o);
     } catch (const InvalidInput& err) {
       throw InvalidInput("event " + std::to_string(k) + ": " + err.what());
     }

@@ -18,13 +18,7 @@ std::string side_name(bool is_bid) { return is_bid ? "bid" : "ask"; }
 // ---------------------------------------------------------------- BookSide
 
 BookSide::BookSide(bool is_bid, std::uint32_t width, Price tick)
-    : is_bid_(is_bid),
-      width_(width),
-      tick_(tick),
-      slots_(width),
-      bits_(width / 64),
-      spare_slots_(width),
-      spare_bits_(width / 64) {
+    : is_bid_(is_bid), width_(width), tick_(tick) {
   if (width < 64 || (width & (width - 1)) != 0)
     throw std::invalid_argument("ladder width must be a power of two >= 64");
   if (tick < 1 || tick > max_tick())
@@ -37,7 +31,16 @@ std::int64_t BookSide::next_worse(std::int64_t from) const {
   return is_bid_ ? bitmap_prev(bits_, from) : bitmap_next(bits_, from);
 }
 
+void BookSide::allocate() {
+  slots_.assign(width_, Slot{});
+  bits_.assign(width_ / 64, 0);
+}
+
 void BookSide::recentre(Price best, Price new_tick) {
+  if (spare_slots_.size() != width_) {
+    spare_slots_.assign(width_, Slot{});
+    spare_bits_.assign(width_ / 64, 0);
+  }
   const Price old_tick = tick_, old_base_q = base_q_;
   tick_ = new_tick;
   // The touch sits a quarter of the window in from the better end: room to
@@ -131,8 +134,6 @@ bool BookSide::grow() {
   const std::uint32_t wider = width_ * 4;
   if (wider > kMaxWidth || tick_ > kMaxTick / static_cast<Price>(wider)) return false;
   width_ = wider;
-  spare_slots_.assign(width_, Slot{});
-  spare_bits_.assign(width_ / 64, 0);
   recentre(best_, tick_);  // moves every level from the old window into the wider one
   spare_slots_.assign(width_, Slot{});
   spare_bits_.assign(width_ / 64, 0);
@@ -140,6 +141,7 @@ bool BookSide::grow() {
 }
 
 bool BookSide::set(Price price, Qty size, std::int32_t count) {
+  if (slots_.empty()) allocate();
   ++ops_;
   Price q = price;
   if (tick_ != 1) {
@@ -216,7 +218,7 @@ std::size_t BookSide::truncate(std::size_t n) {
 }
 
 std::optional<Level> BookSide::level(Price price) const {
-  if (in_window(price)) {
+  if (!slots_.empty() && in_window(price)) {
     const auto i = static_cast<std::uint32_t>(price / tick_ - base_q_);
     if (!bit(i)) return std::nullopt;
     return Level{price, slots_[i].size, slots_[i].count};
@@ -230,7 +232,7 @@ std::size_t BookSide::depth(DepthRow* out, std::size_t n) const {
   std::size_t k = 0;
   if (n == 0) return 0;
   for_each([&](const Level& l) {
-    out[k++] = DepthRow{l.price, l.size, l.count};
+    write_depth_row(out + k++, l.price, l.size, l.count);
     return k < n;
   });
   return k;
@@ -258,7 +260,7 @@ bool BookSide::check_invariants() const {
   if (base_q_ < 0 || base_q_ > kMaxPrice / tick_ - static_cast<Price>(width_ - 1))
     throw InvariantViolation(who + ": ladder window out of range");
   std::uint32_t counted = 0;
-  for (std::uint32_t i = 0; i < width_; ++i) {
+  for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(slots_.size()); ++i) {
     if (!bit(i)) continue;
     ++counted;
     if (slots_[i].size <= 0) throw InvariantViolation(who + ": live ladder slot with size <= 0");
@@ -294,7 +296,10 @@ L2Book::L2Book(int price_exp, int size_exp, Price tick)
     : price_exp_(price_exp),
       size_exp_(size_exp),
       bids_(true, BookSide::kDefaultWidth, tick),
-      asks_(false, BookSide::kDefaultWidth, tick) {}
+      asks_(false, BookSide::kDefaultWidth, tick) {
+  check_exponent(price_exp, "price_exp");
+  check_exponent(size_exp, "size_exp");
+}
 
 void L2Book::set_tick(Price tick) {
   bids_.set_tick(tick);
@@ -311,10 +316,10 @@ bool L2Book::update(Side side, Price price, Qty size, std::int32_t count) {
   return found;
 }
 
-void L2Book::check_event(const LevelEvent& e, std::size_t index) const {
+void L2Book::check_event(const LevelEvent& e, std::size_t index, const char* note) const {
   // The message is built only on failure: this runs once per event of every batch.
   auto fail = [&](const std::string& what) {
-    throw InvalidInput("event " + std::to_string(index) + ": " + what);
+    throw InvalidInput("event " + std::to_string(index) + ": " + what + note);
   };
   if (e.action < static_cast<std::uint8_t>(Action::Add) ||
       e.action > static_cast<std::uint8_t>(Action::Clear))
@@ -343,13 +348,21 @@ void L2Book::apply_one(const LevelEvent& e) {
 
 void L2Book::apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out) {
   for (std::size_t i = 0; i < n; ++i) check_event(events[i], i);
+  // Each event is read once more, into a local, and checked again before it is
+  // applied: the first pass alone would let a thread that writes to the buffer
+  // meanwhile put an unchecked value into the book.
+  auto checked = [&](std::size_t i) {
+    const LevelEvent e = events[i];
+    check_event(e, i, " (changed while the batch ran; the events before it were applied)");
+    return e;
+  };
   if (bbo_out) {
     for (std::size_t i = 0; i < n; ++i) {
-      apply_one(events[i]);
+      apply_one(checked(i));
       bbo_out[i] = bbo();
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) apply_one(events[i]);
+    for (std::size_t i = 0; i < n; ++i) apply_one(checked(i));
   }
 }
 

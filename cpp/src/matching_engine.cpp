@@ -89,7 +89,10 @@ void MatchingEngine::submit_batch(const OrderRequest* requests, std::size_t n, F
                                   RejectSink& rejects) {
   for (std::size_t i = 0; i < n; ++i) {
     book_.prefetch_ahead(requests, i, n);
-    submit(requests[i], fills, rejects);
+    // A copy: submit() checks a request, then reads it again to act on it; the
+    // caller's buffer may be written by another thread while a batch runs.
+    const OrderRequest r = requests[i];
+    submit(r, fills, rejects);
   }
 }
 

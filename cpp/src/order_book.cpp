@@ -37,7 +37,10 @@ const char* anomaly_name(Anomaly a) {
 }
 
 OrderBook::OrderBook(AnomalyPolicy policy, int price_exp, int size_exp)
-    : price_exp_(price_exp), size_exp_(size_exp), policy_(policy), bids_(true), asks_(false) {}
+    : price_exp_(price_exp), size_exp_(size_exp), policy_(policy), bids_(true), asks_(false) {
+  check_exponent(price_exp, "price_exp");
+  check_exponent(size_exp, "size_exp");
+}
 
 // The message is built only when it is thrown: under Count, anomalies in a
 // messy feed can be frequent.
@@ -330,7 +333,9 @@ void OrderBook::apply_one(const OrderEvent& e) {
 void OrderBook::apply(const OrderEvent* events, std::size_t n, BboRow* bbo_out) {
   EventScope scope{event_index_, flags_};
   for (std::size_t i = 0; i < n; ++i) {
-    const OrderEvent& e = events[i];
+    // A copy: the caller's buffer is read once per event, so that a thread
+    // writing to it meanwhile cannot make a checked field differ from the one used.
+    const OrderEvent e = events[i];
     prefetch_ahead(events, i, n);
     event_index_ = i;
     ts_exchange_ns_ = e.ts_exchange_ns;
@@ -367,7 +372,7 @@ std::size_t OrderBook::depth(Side side, DepthRow* out, std::size_t n) const {
   if (n == 0) return 0;
   levels_of(side).for_each([&](std::uint32_t lvl) {
     const LevelRec& l = levels_[lvl];
-    out[k++] = DepthRow{l.price, l.total, static_cast<std::int32_t>(l.count)};
+    write_depth_row(out + k++, l.price, l.total, static_cast<std::int32_t>(l.count));
     return k < n;
   });
   return k;

@@ -25,6 +25,7 @@ from crossbook.order_types import OrderAction, OrderType, RejectReason, StpMode,
 
 InvalidInputError = _core.InvalidInputError
 InvariantViolation = _core.InvariantViolation
+BusyError = _core.BusyError
 
 
 class FillEstimate(NamedTuple):
@@ -42,6 +43,10 @@ class FillEstimate(NamedTuple):
 
 class L2Book(_core.L2Book):
     """A price-level book: levels are set to absolute sizes, size 0 removes one.
+
+    ``price_exp`` and ``size_exp`` must lie in [-18, 18] (InvalidInputError
+    otherwise): an int64 mantissa holds 18 full digits. An empty book holds no
+    ladder; the first level allocates it.
 
     Hot methods (``update``, ``bbo``, ``depth``, ``apply``) are the compiled
     core's own; this class only adds conveniences that are not on a hot path.
@@ -69,6 +74,7 @@ __all__ = [
     "FillEstimate",
     "InvalidInputError",
     "InvariantViolation",
+    "BusyError",
     "dtypes",
     "parse_fixed",
     "format_fixed",

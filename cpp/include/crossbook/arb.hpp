@@ -189,7 +189,9 @@ class ArbScanner {
   /// n > 0. Cost: O(books) per event plus the walks of the pairs it can change.
   /// If an exact pnl would overflow 128 bits (see best_opportunity) it throws
   /// InvalidInput naming the event, which is then applied but not scanned:
-  /// discard the scanner (its exponents are wrong for the data).
+  /// discard the scanner (its exponents are wrong for the data). Each event is
+  /// checked again from the copy that is applied, so a buffer another thread
+  /// writes during the call throws InvalidInput there instead of reaching a book.
   ScanResult process(const ScanEvent* events, std::size_t n, OpportunityEvent* out,
                      std::size_t out_cap);
 

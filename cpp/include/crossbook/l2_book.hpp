@@ -39,6 +39,10 @@ struct FillEstimate {
 /// The tick is a hint (venues pad decimals, so one tick may be 10^6 mantissa
 /// units): a price off the grid refines the tick to the gcd, at most ~60 times.
 ///
+/// The window's memory (about 130 KB at the default width) is allocated by the
+/// first level set, so that an empty side costs a few hundred bytes: a replay
+/// may create a book for every symbol a feed names.
+///
 /// The window widens (4x, up to kMaxWidth) when a quarter of recent updates land
 /// near the touch but outside it: feeds that churn deep levels (Binance's diff
 /// stream) get an O(1) path there too, while quiet books stay small.
@@ -101,6 +105,8 @@ class BookSide {
   bool in_window(Price p) const { return p % tick_ == 0 && in_window_q(p / tick_); }
   bool bit(std::uint32_t i) const { return (bits_[i >> 6] >> (i & 63)) & 1u; }
   bool better(Price a, Price b) const { return is_bid_ ? a > b : a < b; }
+  /// Sizes the window's slots and bitmap (left empty until the first level).
+  void allocate();
 
   /// Index of the best live slot strictly worse than `from`; -1 when none.
   std::int64_t next_worse(std::int64_t from) const;
@@ -124,9 +130,9 @@ class BookSide {
   FarLevels far_;
   bool has_best_ = false;
   Price best_ = 0;
-  std::uint32_t best_i_ = 0;
+  std::uint32_t best_i_ = 0;    // slot of best_, kept so that reading the touch needs no division
   std::uint32_t ops_ = 0;       // updates since the last growth check
-  std::uint32_t far_near_ = 0;  // of which missed the window within reach of a wider one  // slot of best_, kept so that reading the touch needs no division
+  std::uint32_t far_near_ = 0;  // of which missed the window within reach of a wider one
   // Scratch for recentre(), kept so that re-centring does not allocate.
   std::vector<Slot> spare_slots_;
   std::vector<std::uint64_t> spare_bits_;
@@ -149,6 +155,10 @@ class L2Book {
   /// Checks every event first, then applies all of them (all or nothing).
   /// When bbo_out is not null it receives the best bid and ask after each event.
   /// Throws InvalidInput naming the first bad event; the book is then unchanged.
+  /// Each event is checked again as it is applied, from the same bytes that are
+  /// applied, so a buffer written by another thread during the call can never
+  /// put a bad value into the book: such an event throws InvalidInput (its
+  /// message says it changed) with the events before it applied.
   void apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out);
 
   /// Replaces the whole book with the given levels (sizes must be positive).
@@ -186,7 +196,7 @@ class L2Book {
   void check_invariants() const;
 
  private:
-  void check_event(const LevelEvent& e, std::size_t index) const;
+  void check_event(const LevelEvent& e, std::size_t index, const char* note = "") const;
   void apply_one(const LevelEvent& e);
 
   int price_exp_;

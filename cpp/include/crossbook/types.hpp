@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -64,6 +65,28 @@ class InvariantViolation : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };
+
+/// Decimal exponents a book accepts: an int64 mantissa holds at most 18 full
+/// digits, so a scale beyond 10^+-18 cannot carry one meaningful digit of it
+/// (and would make a value's text absurdly long).
+inline constexpr int kMinExp = -18;
+inline constexpr int kMaxExp = 18;
+
+/// Throws InvalidInput naming `what` when exp is outside [kMinExp, kMaxExp].
+inline void check_exponent(int exp, const char* what) {
+  if (exp < kMinExp || exp > kMaxExp)
+    throw InvalidInput(std::string(what) + " must be in [" + std::to_string(kMinExp) + ", " +
+                       std::to_string(kMaxExp) + "], got " + std::to_string(exp));
+}
+
+/// Zero-filled DepthRow: the struct has 4 padding bytes, which would otherwise
+/// reach the caller's numpy array uninitialised.
+inline void write_depth_row(DepthRow* out, Price price, Qty size, std::int32_t count) {
+  std::memset(out, 0, sizeof(DepthRow));
+  out->price = price;
+  out->size = size;
+  out->count = count;
+}
 
 inline bool valid_side(std::uint8_t s) {
   return s == static_cast<std::uint8_t>(Side::Bid) || s == static_cast<std::uint8_t>(Side::Ask);
