@@ -22,10 +22,13 @@ Simulator::Simulator(std::vector<VenueSpec> venues) {
 
 void Simulator::check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index,
                            const char* what) const {
-  if (ts_ns < last_ns || ts_ns < now_ns_)
+  // A row at a time the loop has already run events at would be processed
+  // after them, against the feed-first tie-break: refused like a row in the past.
+  if (ts_ns < last_ns || ts_ns < now_ns_ || ts_ns <= last_event_ns_)
     throw InvalidInput(std::string(what) + " row " + std::to_string(index) + ": ts_recv_ns " +
-                       std::to_string(ts_ns) + " goes back (previous " + std::to_string(last_ns) +
-                       ", now " + std::to_string(now_ns_) + ")");
+                       std::to_string(ts_ns) + " goes back (previous row " + std::to_string(last_ns) +
+                       ", now " + std::to_string(now_ns_) + ", last event " +
+                       std::to_string(last_event_ns_) + ")");
 }
 
 void Simulator::add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n) {
@@ -153,6 +156,7 @@ std::optional<SimEvent> Simulator::advance(std::int64_t until_ns) {
       return std::nullopt;
     }
     now_ns_ = ts;
+    last_event_ns_ = ts;
     std::optional<SimEvent> ev;
     if (take_feed) {
       ev = run_feed(*feed);

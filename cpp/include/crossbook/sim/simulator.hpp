@@ -81,7 +81,9 @@ class Simulator {
   std::size_t num_venues() const { return venues_.size(); }
   /// Appends recorded rows of one venue (copied). Every row is checked first;
   /// receive times must not go back, within the rows or behind what was added
-  /// before or behind now(). Throws InvalidInput naming the first bad row.
+  /// before or behind now(), and must be later than the last event processed
+  /// (else the row would run after events of its own time, against the
+  /// tie-break). Throws InvalidInput naming the first bad row.
   void add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n);
   void add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n);
   void set_subscriptions(std::uint32_t mask) { subscriptions_ = mask; }
@@ -161,6 +163,7 @@ class Simulator {
   std::uint64_t timers_ = 0;
   std::uint32_t subscriptions_ = 0;
   std::int64_t now_ns_ = 0;
+  std::int64_t last_event_ns_ = INT64_MIN;  // time of the last event processed
 };
 
 }  // namespace crossbook::sim
