@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from crossbook import dtypes
 from crossbook.sim import ConstantLatency, Fees, Simulator, VenueConfig
@@ -31,6 +31,10 @@ sizes = st.integers(1, 12)
 gaps = st.integers(0, 3)
 latencies = st.sampled_from([0, 1, 2, 5])
 fees = st.sampled_from([-200, 0, 1, 250, 1000])
+
+
+def _has_resting(machine: SimMachine) -> bool:
+    return bool(getattr(machine, "ref", None) and machine.ref.ahead)
 
 
 class SimMachine(RuleBasedStateMachine):
@@ -79,6 +83,49 @@ class SimMachine(RuleBasedStateMachine):
         self.sim.add_trades(venue, trade_rows([row]))
         self.ref.venues[venue].trades.append(row)
         self.trades[venue].append(row)
+
+    def _resting(self, pick: int) -> dict[str, int] | None:
+        ids = sorted(self.ref.ahead)
+        return self.ref.orders[ids[pick % len(ids)]] if ids else None
+
+    # Aimed at a resting order, and only offered when there is one: the feed moving its
+    # level, and trades at or through its price (both twice as likely as other rules).
+    @precondition(_has_resting)
+    @rule(pick=st.integers(0, 1000), gap=gaps, size=st.integers(0, 15))
+    def level_at_order(self, pick: int, gap: int, size: int) -> None:
+        if (o := self._resting(pick)) is not None:
+            ts = self._ts(o["venue"], gap)
+            self._add_level(o["venue"], (ts, ts, o["price"], size, 0, o["side"], dtypes.UPDATE,
+                                         dtypes.F_LAST))
+
+    @precondition(_has_resting)
+    @rule(pick=st.integers(0, 1000), gap=gaps, size=st.integers(0, 15))
+    def level_at_order_again(self, pick: int, gap: int, size: int) -> None:
+        self.level_at_order(pick, gap, size)
+
+    @precondition(_has_resting)
+    @rule(pick=st.integers(0, 1000), gap=gaps, size=sizes, through=st.integers(-1, 1))
+    def trade_at_order_again(self, pick: int, gap: int, size: int, through: int) -> None:
+        self.trade_at_order(pick, gap, size, through)
+
+    @precondition(_has_resting)
+    @rule(pick=st.integers(0, 1000), gap=gaps, size=sizes, through=st.integers(-1, 1))
+    def trade_at_order(self, pick: int, gap: int, size: int, through: int) -> None:
+        if (o := self._resting(pick)) is not None:
+            ts = self._ts(o["venue"], gap)
+            row = (ts, ts, o["price"] + through, size, 2 if o["side"] == 1 else 1)
+            self.sim.add_trades(o["venue"], trade_rows([row]))
+            self.ref.venues[o["venue"]].trades.append(row)
+            self.trades[o["venue"]].append(row)
+
+    @rule(venue=venues, side=sides, pick=st.integers(0, 1000), size=sizes)
+    def join_level(self, venue: int, side: int, pick: int, size: int) -> None:
+        """A GTC order at a price the venue's book has on its side: it queues behind something."""
+        levels = sorted(self.ref.venues[venue].book[side])
+        if levels:
+            price = levels[pick % len(levels)]
+            assert self.sim.submit(venue, side, size, price) == self.ref.submit(
+                venue, side, 1, 1, price, size, False)
 
     @rule(venue=venues, side=sides, price=prices, size=sizes,
           kind=st.sampled_from(["gtc", "gtc", "ioc", "fok", "post", "market"]))
@@ -194,7 +241,7 @@ class SimMachine(RuleBasedStateMachine):
 
 
 SimMachine.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=80, deadline=None,
+    max_examples=100, stateful_step_count=60, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestSimMachine = SimMachine.TestCase
