@@ -120,7 +120,7 @@ void register_sim_dtypes() {
                        venue, side, liquidity, reserved);
   PYBIND11_NUMPY_DTYPE(SimResponse, ts_venue_ns, ts_delivery_ns, order_id, price, size, leaves, fee,
                        venue, kind, status, reason, liquidity);
-  PYBIND11_NUMPY_DTYPE(SimAccount, position, cash, fees, volume);
+  PYBIND11_NUMPY_DTYPE(SimAccount, position, volume, cash_lo, cash_hi, fees_lo, fees_hi);
 }
 
 void register_inputs(py::class_<PySimulator>& cls) {
@@ -246,11 +246,18 @@ void register_venue_reads(py::class_<PySimulator>& cls) {
       .def("pnl",
            [](PySimulator& s, std::size_t v, Price mark) {
              const Simulator& sim = s.idle();
-             const SimAccount& a = sim.venue(checked_venue(sim, v)).account();
-             return int128_to_py(static_cast<Int128>(a.cash) + static_cast<Int128>(a.position) * mark -
-                                 a.fees);
+             const SimVenue& sv = sim.venue(checked_venue(sim, v));
+             return int128_to_py(sv.cash() + static_cast<Int128>(sv.position()) * mark - sv.fees());
            },
-           py::arg("venue"), py::arg("mark_price"));
+           py::arg("venue"), py::arg("mark_price"))
+      .def("account",
+           [](PySimulator& s, std::size_t v) {
+             const Simulator& sim = s.idle();
+             const SimVenue& sv = sim.venue(checked_venue(sim, v));
+             const SimAccount a = sv.account();
+             return py::make_tuple(a.position, int128_to_py(sv.cash()), int128_to_py(sv.fees()), a.volume);
+           },
+           py::arg("venue"));
 }
 
 }  // namespace

@@ -204,11 +204,25 @@ TEST(Sim, FeesRoundAgainstTheStrategyAndMoneyIsExact) {
   s.submit(limit(Side::Bid, 101, 3));
   s.submit(limit(Side::Ask, 99, 2));
   s.advance(2);
-  const SimAccount& a = s.venue(0).account();
-  EXPECT_EQ(a.position, 1);
-  EXPECT_EQ(a.cash, -303 + 198);
-  EXPECT_EQ(a.fees, 1 + 1);  // ceil(303 * 750 / 1e6) + ceil(198 * 750 / 1e6)
+  const SimVenue& v = s.venue(0);
+  EXPECT_EQ(v.position(), 1);
+  EXPECT_TRUE(v.cash() == -303 + 198);
+  EXPECT_TRUE(v.fees() == 1 + 1);  // ceil(303 * 750 / 1e6) + ceil(198 * 750 / 1e6)
+  const SimAccount a = v.account();
   EXPECT_EQ(a.volume, 5);
+  EXPECT_EQ(a.cash_hi, -1);  // -105 as hi * 2^64 + lo
+  EXPECT_EQ(a.cash_lo, static_cast<std::uint64_t>(-105));
+}
+
+TEST(Sim, CashBeyondInt64IsExact) {
+  // Binance spot BTCUSDT at its padded exponents (8 and 8): one BTC at 61837.63 is ~6e20 units.
+  Simulator s = one_venue();
+  const Price px = 6'183'763'000'000;
+  add(s, {level(1, Side::Ask, px, 300'000'000)});
+  s.advance(1);
+  s.submit(limit(Side::Bid, px, 300'000'000));
+  s.advance(2);
+  EXPECT_TRUE(s.venue(0).cash() == -static_cast<Int128>(px) * 300'000'000);
 }
 
 TEST(Sim, BadInputIsRefusedWithTheRowNamed) {

@@ -258,9 +258,18 @@ SIM_RESPONSE = np.dtype(
 )
 
 #: A venue's account at the end of a run: pnl at mark = cash + position * mark - fees
-#: (cash and fees in units of 10**-(price_exp + size_exp), position in size units).
+#: (cash and fees in units of 10**-(price_exp + size_exp), position and volume in size
+#: units). Cash and fees are 128-bit, split: value = hi * 2**64 + lo (see OPPORTUNITY_EVENT).
 SIM_ACCOUNT = np.dtype(
-    [("position", "<i8"), ("cash", "<i8"), ("fees", "<i8"), ("volume", "<i8")], align=True
+    [
+        ("position", "<i8"),
+        ("volume", "<i8"),
+        ("cash_lo", "<u8"),
+        ("cash_hi", "<i8"),
+        ("fees_lo", "<u8"),
+        ("fees_hi", "<i8"),
+    ],
+    align=True,
 )
 
 SIM_MAKER, SIM_TAKER = 1, 2

@@ -69,8 +69,9 @@ def test_run_calls_only_the_overridden_callbacks_at_their_times() -> None:
     assert (maker.price, maker.size, maker.fee, maker.ts_venue_ns) == (99, 1, 0, 300)
     assert res.fills["ts_arrival_ns"].tolist() == [110, 110]
     assert res.orders["status"].tolist() == [OrderStatus.FILLED, OrderStatus.OPEN]
+    assert sim.account(0) == (4, -303 - 99, 1 + 0, 4)
     acc = res.accounts[0]
-    assert (acc["position"], acc["cash"], acc["fees"]) == (4, -303 - 99, 1 + 0)
+    assert int(acc["cash_hi"]) * 2**64 + int(acc["cash_lo"]) == -303 - 99
     assert sim.pnl(0, 100) == -303 - 99 + 4 * 100 - 1
     kinds_heard = [ResponseKind(k) for k in res.responses["kind"]]
     assert kinds_heard == [ResponseKind.ACCEPTED, ResponseKind.FILL, ResponseKind.ACCEPTED,

@@ -174,9 +174,8 @@ class SimMachine(RuleBasedStateMachine):
         assert as_dicts(res.orders) == [self.ref.orders[i] for i in sorted(self.ref.orders)]
         assert as_dicts(res.fills) == self.ref.fills
         assert as_dicts(res.responses) == self.ref.responses
-        for vi, acc in enumerate(as_dicts(res.accounts)):
-            v = self.ref.venues[vi]
-            assert acc == dict(position=v.position, cash=v.cash, fees=v.fees, volume=v.volume)
+        for vi, v in enumerate(self.ref.venues):
+            assert self.sim.account(vi) == (v.position, v.cash, v.fees, v.volume)
         for vi in range(VENUES):
             for oid, o in self.ref.orders.items():
                 if o["venue"] == vi:

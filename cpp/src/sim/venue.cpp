@@ -54,6 +54,17 @@ SimVenue::SimVenue(std::uint32_t index, L2Book book, std::unique_ptr<FeeModel> f
     : index_(index), book_(std::move(book)), fees_(std::move(fees)), queue_(std::move(queue)),
       synced_(synced) {}
 
+SimAccount SimVenue::account() const {
+  const auto split = [](Int128 v, std::uint64_t& lo, std::int64_t& hi) {
+    lo = static_cast<std::uint64_t>(v);
+    hi = static_cast<std::int64_t>(v >> 64);  // arithmetic shift: floor, as value = hi * 2^64 + lo
+  };
+  SimAccount a{position_, volume_, 0, 0, 0, 0};
+  split(cash_, a.cash_lo, a.cash_hi);
+  split(fees_paid_, a.fees_lo, a.fees_hi);
+  return a;
+}
+
 Qty SimVenue::taken(Side side, Price price) const {
   const auto& m = taken_[slot(side)];
   const auto it = m.find(price);
@@ -190,12 +201,10 @@ void SimVenue::fill(SimOrder& o, Price price, Qty size, Liquidity liq, std::int6
   const Int128 notional = static_cast<Int128>(price) * size;
   const std::int64_t fee = checked_i64(fees_->fee(notional, liq), "fee", index_);
   const bool buy = o.side == static_cast<std::uint8_t>(Side::Bid);
-  account_.cash = checked_i64(static_cast<Int128>(account_.cash) + (buy ? -notional : notional),
-                              "cash", index_);
-  account_.position = checked_i64(static_cast<Int128>(account_.position) + (buy ? size : -size),
-                                  "position", index_);
-  account_.fees = checked_i64(static_cast<Int128>(account_.fees) + fee, "fees", index_);
-  account_.volume = checked_i64(static_cast<Int128>(account_.volume) + size, "volume", index_);
+  position_ = checked_i64(static_cast<Int128>(position_) + (buy ? size : -size), "position", index_);
+  volume_ = checked_i64(static_cast<Int128>(volume_) + size, "volume", index_);
+  cash_ += buy ? -notional : notional;
+  fees_paid_ += fee;
   o.filled += size;
   if (o.filled == o.size) o.status = static_cast<std::uint8_t>(OrderStatus::Filled);
   ledger.fills.push_back(SimFill{o.ts_decision_ns, o.ts_arrival_ns, now_ns, o.order_id, price, size,

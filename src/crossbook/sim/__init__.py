@@ -31,7 +31,8 @@ Design (milestone 1; the risk engine, example strategies, CLI and richer models 
   of ``QueueModel`` and exact FIFO is an L3-fed venue). The Python side names them in
   :class:`VenueConfig`.
 * **Money** is exact: per venue, position (size mantissas), cash and fees (units of
-  ``10**-(price_exp + size_exp)``, int64, overflow refused); ``pnl = cash + position * mark - fees``.
+  ``10**-(price_exp + size_exp)``, 128-bit: a padded exponent puts one BTC near 10**21);
+  ``pnl = cash + position * mark - fees``. A fill's fee and a position are int64, overflow refused.
 
 A strategy talks to the venues only through submit/cancel/modify/set_timer and its callbacks,
 the surface a live execution client would also offer.
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 from crossbook.sim.models import ConstantLatency, Fees, VenueConfig
 from crossbook.sim.records import (
+    Account,
     BookRow,
     EventKind,
     Liquidity,
@@ -56,6 +58,7 @@ from crossbook.sim.simulator import Simulator
 from crossbook.sim.strategy import Strategy
 
 __all__ = [
+    "Account",
     "BookRow",
     "ConstantLatency",
     "EventKind",

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "BookRow", "EventKind", "Liquidity", "OrderStatus", "Reason", "Response", "ResponseKind",
+    "Account", "BookRow", "EventKind", "Liquidity", "OrderStatus", "Reason", "Response", "ResponseKind",
     "SimResults", "TimeInForce", "TradeRow",
 ]  # fmt: skip
 
@@ -99,6 +99,15 @@ class Response(NamedTuple):
     status: int
     reason: int
     liquidity: int
+
+
+class Account(NamedTuple):
+    """One venue's account as Python ints: pnl at mark = cash + position * mark - fees."""
+
+    position: int
+    cash: int
+    fees: int
+    volume: int
 
 
 class SimResults(NamedTuple):

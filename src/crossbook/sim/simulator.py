@@ -12,6 +12,7 @@ from crossbook._side import Side
 from crossbook.dtypes import DEPTH
 from crossbook.sim.models import VenueConfig
 from crossbook.sim.records import (
+    Account,
     BookRow,
     EventKind,
     Response,
@@ -102,6 +103,10 @@ class Simulator:
 
     def taken(self, venue: int, side: Side | int, price: int) -> int:
         return self._core.taken(venue, int(side), price)
+
+    def account(self, venue: int) -> Account:
+        """Position, cash, fees and volume of ``venue``, exactly (cash and fees may pass int64)."""
+        return Account(*self._core.account(venue))
 
     def pnl(self, venue: int, mark_price: int) -> int:
         """cash + position * mark_price - fees, exactly, in units of 10**-(price_exp + size_exp)."""

@@ -116,14 +116,19 @@ struct SimResponse {
 };
 static_assert(sizeof(SimResponse) == 64, "SimResponse layout is part of the numpy contract");
 
-/// A venue's account: position in size units, cash and fees in units of
-/// 10^-(price_exp + size_exp). Cash excludes fees: pnl = cash + position * mark - fees.
+/// A venue's account: position and volume (total size filled) in size units,
+/// cash and fees in units of 10^-(price_exp + size_exp). Cash excludes fees:
+/// pnl = cash + position * mark - fees. Cash and fees are 128-bit (a padded
+/// venue exponent makes one BTC notional ~10^21 units), split as
+/// value = hi * 2^64 + lo, as OPPORTUNITY_EVENT does.
 struct SimAccount {
   Qty position;
-  std::int64_t cash;
-  std::int64_t fees;
-  Qty volume;  // total size filled
+  Qty volume;
+  std::uint64_t cash_lo;
+  std::int64_t cash_hi;
+  std::uint64_t fees_lo;
+  std::int64_t fees_hi;
 };
-static_assert(sizeof(SimAccount) == 32, "SimAccount layout is part of the numpy contract");
+static_assert(sizeof(SimAccount) == 48, "SimAccount layout is part of the numpy contract");
 
 }  // namespace crossbook::sim

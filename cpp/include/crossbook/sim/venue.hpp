@@ -47,7 +47,10 @@ class SimVenue {
 
   const L2Book& book() const { return book_; }
   bool synced() const { return synced_; }
-  const SimAccount& account() const { return account_; }
+  SimAccount account() const;
+  Qty position() const { return position_; }
+  Int128 cash() const { return cash_; }
+  Int128 fees() const { return fees_paid_; }
   /// Size of the level at (side, price) the strategy's taker fills have used
   /// since the feed last changed it.
   Qty taken(Side side, Price price) const;
@@ -83,7 +86,10 @@ class SimVenue {
   std::unique_ptr<FeeModel> fees_;
   std::unique_ptr<QueueModel> queue_;
   bool synced_;
-  SimAccount account_{};
+  Qty position_ = 0;
+  Qty volume_ = 0;
+  Int128 cash_ = 0;       // sums of notionals: no overflow for any int64 prices and sizes
+  Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
   std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
   std::vector<Resting> resting_;             // by order id, ascending
 };
