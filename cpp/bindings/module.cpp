@@ -11,6 +11,7 @@ void register_order_book(py::module_& m);
 void register_matching_engine(py::module_& m);
 void register_l3_enums(py::module_& m);
 void register_arb(py::module_& m);
+void register_sim(py::module_& m);
 }  // namespace crossbook::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
   cb::register_matching_engine(m);
   cb::register_l3_enums(m);
   cb::register_arb(m);
+  cb::register_sim(m);
 }

@@ -18,6 +18,8 @@ __all__ = [
     "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
     "STP_DECREMENT", "POST_ONLY",
     "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
+    "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_MAKER", "SIM_TAKER",
+    "SIM_SYNCED", "SIM_UNSYNCED",
 ]  # fmt: skip
 
 #: One change to a price level (L2). ``count`` is the number of orders at the
@@ -175,3 +177,101 @@ OPPORTUNITY_EVENT = np.dtype(
 )
 
 SCAN_SYNCED, SCAN_UNSYNCED, SCAN_HEARTBEAT = 16, 17, 18
+
+
+# -- execution simulator: mirrors cpp/include/crossbook/sim/types.hpp ----------------
+
+#: One recorded trade. ``side`` is the aggressor's: BID when a buyer lifted the
+#: asks, ASK when a seller hit the bids.
+TRADE_EVENT = np.dtype(
+    [
+        ("ts_exchange_ns", "<i8"),
+        ("ts_recv_ns", "<i8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("side", "u1"),
+        ("reserved", "u1", (7,)),
+    ],
+    align=True,
+)
+
+#: One simulated order as its venue knows it at the end of a run. ``price`` is 0
+#: for a market order; ``size`` is the current total size (a modify changes it);
+#: ``status`` is an OrderStatus value, ``reason`` a Reason value (crossbook.sim).
+SIM_ORDER = np.dtype(
+    [
+        ("order_id", "<u8"),
+        ("ts_decision_ns", "<i8"),
+        ("ts_arrival_ns", "<i8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("filled", "<i8"),
+        ("venue", "<u4"),
+        ("side", "u1"),
+        ("type", "u1"),
+        ("tif", "u1"),
+        ("flags", "u1"),
+        ("status", "u1"),
+        ("reason", "u1"),
+        ("reserved", "u1", (6,)),
+    ],
+    align=True,
+)
+
+#: One simulated fill. ``fee`` is in units of 10**-(price_exp + size_exp) (negative
+#: is a rebate); ``liquidity`` is SIM_MAKER or SIM_TAKER.
+SIM_FILL = np.dtype(
+    [
+        ("ts_decision_ns", "<i8"),
+        ("ts_arrival_ns", "<i8"),
+        ("ts_fill_ns", "<i8"),
+        ("order_id", "<u8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("fee", "<i8"),
+        ("venue", "<u4"),
+        ("side", "u1"),
+        ("liquidity", "u1"),
+        ("reserved", "u1", (2,)),
+    ],
+    align=True,
+)
+
+#: One answer from a venue to the strategy, sent at ``ts_venue_ns`` and heard at
+#: ``ts_delivery_ns``. For a fill, price/size/fee are the fill's; otherwise the order's.
+SIM_RESPONSE = np.dtype(
+    [
+        ("ts_venue_ns", "<i8"),
+        ("ts_delivery_ns", "<i8"),
+        ("order_id", "<u8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("leaves", "<i8"),
+        ("fee", "<i8"),
+        ("venue", "<u4"),
+        ("kind", "u1"),
+        ("status", "u1"),
+        ("reason", "u1"),
+        ("liquidity", "u1"),
+    ],
+    align=True,
+)
+
+#: A venue's account at the end of a run: pnl at mark = cash + position * mark - fees
+#: (cash and fees in units of 10**-(price_exp + size_exp), position and volume in size
+#: units). Cash and fees are 128-bit, split: value = hi * 2**64 + lo (see OPPORTUNITY_EVENT).
+SIM_ACCOUNT = np.dtype(
+    [
+        ("position", "<i8"),
+        ("volume", "<i8"),
+        ("cash_lo", "<u8"),
+        ("cash_hi", "<i8"),
+        ("fees_lo", "<u8"),
+        ("fees_hi", "<i8"),
+    ],
+    align=True,
+)
+
+SIM_MAKER, SIM_TAKER = 1, 2
+#: LEVEL_EVENT actions that mark a venue's book usable or not (same numbers as the scanner's).
+SIM_SYNCED, SIM_UNSYNCED = SCAN_SYNCED, SCAN_UNSYNCED

@@ -1,0 +1,226 @@
+#include "crossbook/sim/simulator.hpp"
+
+#include <string>
+#include <utility>
+
+namespace crossbook::sim {
+
+Simulator::Simulator(std::vector<VenueSpec> venues) {
+  if (venues.size() > UINT32_MAX) throw InvalidInput("too many venues");
+  venues_.reserve(venues.size());
+  for (std::size_t i = 0; i < venues.size(); ++i) {
+    VenueSpec& s = venues[i];
+    if (!s.latency || !s.fees || !s.queue)
+      throw InvalidInput("venue " + std::to_string(i) + " needs a latency, fee and queue model");
+    L2Book book(s.price_exp, s.size_exp, s.tick);
+    venues_.push_back(Slot{SimVenue(static_cast<std::uint32_t>(i), std::move(book), std::move(s.fees),
+                                    std::move(s.queue), s.synced),
+                           std::move(s.latency)});
+  }
+  feeds_.resize(venues_.size());
+}
+
+void Simulator::check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index,
+                           const char* what) const {
+  // A row at a time the loop has already run events at would be processed
+  // after them, against the feed-first tie-break: refused like a row in the past.
+  if (ts_ns < last_ns || ts_ns < now_ns_ || ts_ns <= last_event_ns_)
+    throw InvalidInput(std::string(what) + " row " + std::to_string(index) + ": ts_recv_ns " +
+                       std::to_string(ts_ns) + " goes back (previous row " + std::to_string(last_ns) +
+                       ", now " + std::to_string(now_ns_) + ", last event " +
+                       std::to_string(last_event_ns_) + ")");
+}
+
+void Simulator::add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n) {
+  Feed& f = feeds_.at(venue);
+  std::int64_t last = f.levels.empty() ? now_ns_ : f.levels.back().ts_recv_ns;
+  for (std::size_t i = 0; i < n; ++i) {
+    check_level_row(rows[i], i, "level");
+    check_time(rows[i].ts_recv_ns, last, i, "level");
+    last = rows[i].ts_recv_ns;
+  }
+  f.levels.insert(f.levels.end(), rows, rows + n);
+}
+
+void Simulator::add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n) {
+  Feed& f = feeds_.at(venue);
+  std::int64_t last = f.trades.empty() ? now_ns_ : f.trades.back().ts_recv_ns;
+  for (std::size_t i = 0; i < n; ++i) {
+    check_trade_row(rows[i], i, "trade");
+    check_time(rows[i].ts_recv_ns, last, i, "trade");
+    last = rows[i].ts_recv_ns;
+  }
+  f.trades.insert(f.trades.end(), rows, rows + n);
+}
+
+std::int64_t Simulator::later(std::int64_t ts_ns, std::int64_t delay_ns) const {
+  std::int64_t out = 0;
+  if (delay_ns < 0) throw InvalidInput("a latency model returned a negative delay");
+  if (__builtin_add_overflow(ts_ns, delay_ns, &out))
+    throw InvalidInput("time " + std::to_string(ts_ns) + " + latency overflows int64");
+  return out;
+}
+
+SimOrder& Simulator::known_order(std::uint64_t id) {
+  if (id == 0 || id > ledger_.orders.size())
+    throw InvalidInput("unknown order id " + std::to_string(id));
+  return ledger_.order(id);
+}
+
+void Simulator::request(Task task, std::uint32_t venue, std::uint64_t id, Price price, Qty size) {
+  const std::int64_t at = later(now_ns_, venues_[venue].latency->entry_ns(now_ns_));
+  pending_.push(Pending{at, 1, seq_++, task, venue, id, price, size});
+}
+
+std::uint64_t Simulator::submit(const NewOrder& r) {
+  if (r.venue >= venues_.size()) throw InvalidInput("venue " + std::to_string(r.venue) + " out of range");
+  if (!valid_side(static_cast<std::uint8_t>(r.side))) throw InvalidInput("side must be 1 (bid) or 2 (ask)");
+  if (r.type != OrderType::Limit && r.type != OrderType::Market)
+    throw InvalidInput("type must be 1 (limit) or 2 (market)");
+  if (r.tif != TimeInForce::Gtc && r.tif != TimeInForce::Ioc && r.tif != TimeInForce::Fok)
+    throw InvalidInput("tif must be 1 (GTC), 2 (IOC) or 3 (FOK)");
+  const bool market = r.type == OrderType::Market;
+  if (!market && r.price <= 0) throw InvalidInput("limit price must be positive, got " + std::to_string(r.price));
+  if (market && r.post_only) throw InvalidInput("a market order cannot be post-only");
+  if (r.size <= 0) throw InvalidInput("size must be positive, got " + std::to_string(r.size));
+  const std::uint64_t id = ledger_.orders.size() + 1;
+  SimOrder o{};
+  o.order_id = id;
+  o.ts_decision_ns = now_ns_;
+  o.price = market ? 0 : r.price;
+  o.size = r.size;
+  o.venue = r.venue;
+  o.side = static_cast<std::uint8_t>(r.side);
+  o.type = static_cast<std::uint8_t>(r.type);
+  o.tif = static_cast<std::uint8_t>(r.tif);
+  o.flags = r.post_only ? kPostOnly : 0;
+  o.status = static_cast<std::uint8_t>(OrderStatus::Pending);
+  request(Task::New, r.venue, id, 0, 0);
+  ledger_.orders.push_back(o);
+  return id;
+}
+
+void Simulator::cancel(std::uint64_t order_id) {
+  const SimOrder& o = known_order(order_id);
+  request(Task::Cancel, o.venue, order_id, 0, 0);
+}
+
+void Simulator::modify(std::uint64_t order_id, Price price, Qty leaves) {
+  const SimOrder& o = known_order(order_id);
+  if (o.type != static_cast<std::uint8_t>(OrderType::Limit)) throw InvalidInput("only a limit order can be modified");
+  if (price <= 0) throw InvalidInput("price must be positive, got " + std::to_string(price));
+  if (leaves <= 0) throw InvalidInput("open size must be positive, got " + std::to_string(leaves));
+  request(Task::Modify, o.venue, order_id, price, leaves);
+}
+
+std::uint64_t Simulator::set_timer(std::int64_t ts_ns) {
+  if (ts_ns < now_ns_)
+    throw InvalidInput("timer at " + std::to_string(ts_ns) + " is before now " + std::to_string(now_ns_));
+  const std::uint64_t id = ++timers_;
+  pending_.push(Pending{ts_ns, 3, seq_++, Task::Timer, 0, id, 0, 0});
+  return id;
+}
+
+std::optional<Simulator::FeedPick> Simulator::next_feed() const {
+  std::optional<FeedPick> best;
+  for (std::size_t v = 0; v < feeds_.size(); ++v) {
+    const Feed& f = feeds_[v];
+    // Trades first: strict < keeps an earlier candidate on a tie.
+    if (f.next_trade < f.trades.size()) {
+      const std::int64_t ts = f.trades[f.next_trade].ts_recv_ns;
+      if (!best || ts < best->ts_ns) best = FeedPick{ts, v, true};
+    }
+    if (f.next_level < f.levels.size()) {
+      const std::int64_t ts = f.levels[f.next_level].ts_recv_ns;
+      if (!best || ts < best->ts_ns) best = FeedPick{ts, v, false};
+    }
+  }
+  return best;
+}
+
+std::optional<std::int64_t> Simulator::next_ts() const {
+  const auto feed = next_feed();
+  std::optional<std::int64_t> ts;
+  if (feed) ts = feed->ts_ns;
+  if (!pending_.empty() && (!ts || pending_.top().ts_ns < *ts)) ts = pending_.top().ts_ns;
+  return ts;
+}
+
+std::optional<SimEvent> Simulator::advance(std::int64_t until_ns) {
+  for (;;) {
+    const auto feed = next_feed();
+    const bool take_feed = feed && (pending_.empty() || feed->ts_ns <= pending_.top().ts_ns);
+    const std::int64_t ts = take_feed ? feed->ts_ns : pending_.empty() ? until_ns : pending_.top().ts_ns;
+    if ((!feed && pending_.empty()) || ts > until_ns) {
+      if (until_ns > now_ns_) now_ns_ = until_ns;
+      return std::nullopt;
+    }
+    now_ns_ = ts;
+    last_event_ns_ = ts;
+    std::optional<SimEvent> ev;
+    if (take_feed) {
+      ev = run_feed(*feed);
+    } else {
+      const Pending p = pending_.top();
+      pending_.pop();
+      ev = run_pending(p);
+    }
+    post_outbox();
+    if (ev) return ev;
+  }
+}
+
+std::optional<SimEvent> Simulator::run_feed(const FeedPick& pick) {
+  Feed& f = feeds_[pick.venue];
+  SimVenue& venue = venues_[pick.venue].venue;
+  const auto v = static_cast<std::uint32_t>(pick.venue);
+  if (pick.trade) {
+    const std::size_t i = f.next_trade++;
+    venue.apply_trade(f.trades[i], now_ns_, ledger_);
+    if (subscriptions_ & subscribe::kTrade) return SimEvent{EventKind::Trade, now_ns_, v, i};
+    return std::nullopt;
+  }
+  const std::size_t i = f.next_level++;
+  const LevelEvent& row = f.levels[i];
+  venue.apply_level(row);
+  const bool status = row.action == kActionSynced || row.action == kActionUnsynced;
+  if ((subscriptions_ & subscribe::kBook) && (status || (row.flags & flags::kLast)))
+    return SimEvent{EventKind::Book, now_ns_, v, i};
+  return std::nullopt;
+}
+
+std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
+  SimVenue& venue = venues_[p.venue].venue;
+  switch (p.task) {
+    case Task::New:
+      venue.arrive_new(p.id, now_ns_, ledger_);
+      return std::nullopt;
+    case Task::Cancel:
+      venue.arrive_cancel(p.id, now_ns_, ledger_);
+      return std::nullopt;
+    case Task::Modify:
+      venue.arrive_modify(p.id, p.price, p.size, now_ns_, ledger_);
+      return std::nullopt;
+    case Task::Deliver: {
+      const bool fill = responses_[p.id].kind == static_cast<std::uint8_t>(ResponseKind::Fill);
+      if (subscriptions_ & (fill ? subscribe::kFill : subscribe::kOrder))
+        return SimEvent{fill ? EventKind::Fill : EventKind::Order, now_ns_, p.venue, p.id};
+      return std::nullopt;
+    }
+    case Task::Timer:
+      if (subscriptions_ & subscribe::kTimer) return SimEvent{EventKind::Timer, now_ns_, 0, p.id};
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void Simulator::post_outbox() {
+  for (SimResponse& r : ledger_.outbox) {
+    r.ts_delivery_ns = later(r.ts_venue_ns, venues_[r.venue].latency->response_ns(r.ts_venue_ns));
+    pending_.push(Pending{r.ts_delivery_ns, 2, seq_++, Task::Deliver, r.venue, responses_.size(), 0, 0});
+    responses_.push_back(r);
+  }
+  ledger_.outbox.clear();
+}
+
+}  // namespace crossbook::sim

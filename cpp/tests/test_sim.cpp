@@ -1,0 +1,245 @@
+// Execution simulator core: venue rules, event order, money. The full
+// differential test against the Python reference is tests/sim/test_sim_state.py.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "crossbook/sim/simulator.hpp"
+
+using namespace crossbook;
+using namespace crossbook::sim;
+
+namespace {
+
+VenueSpec spec(std::int64_t entry_ns, std::int64_t response_ns, std::int32_t maker = 0,
+               std::int32_t taker = 0) {
+  VenueSpec s;
+  s.latency = std::make_unique<ConstantLatency>(entry_ns, response_ns);
+  s.fees = std::make_unique<CbpsFeeModel>(maker, taker);
+  s.queue = std::make_unique<ConservativeQueue>();
+  return s;
+}
+
+Simulator one_venue(std::int64_t entry_ns = 0, std::int64_t response_ns = 0, std::int32_t maker = 0,
+                    std::int32_t taker = 0) {
+  std::vector<VenueSpec> v;
+  v.push_back(spec(entry_ns, response_ns, maker, taker));
+  return Simulator(std::move(v));
+}
+
+LevelEvent level(std::int64_t ts, Side side, Price price, Qty size) {
+  return LevelEvent{ts, ts, price, size, 0, static_cast<std::uint8_t>(side),
+                    static_cast<std::uint8_t>(Action::Update), flags::kLast};
+}
+
+LevelEvent status(std::int64_t ts, std::uint8_t action) { return LevelEvent{ts, ts, 0, 0, 0, 0, action, 0}; }
+
+TradeEvent trade(std::int64_t ts, Side aggressor, Price price, Qty size) {
+  return TradeEvent{ts, ts, price, size, static_cast<std::uint8_t>(aggressor), {}};
+}
+
+void add(Simulator& s, std::vector<LevelEvent> rows) { s.add_levels(0, rows.data(), rows.size()); }
+void add(Simulator& s, std::vector<TradeEvent> rows) { s.add_trades(0, rows.data(), rows.size()); }
+
+NewOrder limit(Side side, Price price, Qty size, TimeInForce tif = TimeInForce::Gtc, bool post = false) {
+  return NewOrder{0, side, OrderType::Limit, tif, post, price, size};
+}
+
+const SimOrder& order(const Simulator& s, std::uint64_t id) { return s.ledger().orders.at(id - 1); }
+
+}  // namespace
+
+TEST(Sim, TakerWalksArrivalBookAndTakenLiquidityStaysTakenUntilTheLevelChanges) {
+  Simulator s = one_venue(5, 0, 0, 0);
+  add(s, {level(1, Side::Ask, 101, 3), level(1, Side::Ask, 102, 4), level(8, Side::Ask, 101, 10)});
+  s.advance(2);
+  const auto a = s.submit(limit(Side::Bid, 102, 5));  // arrives at 7, before the row at 8
+  s.advance(7);
+  const auto& fills = s.ledger().fills;
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].price, 101);
+  EXPECT_EQ(fills[0].size, 3);
+  EXPECT_EQ(fills[1].price, 102);
+  EXPECT_EQ(fills[1].size, 2);
+  EXPECT_EQ(fills[1].ts_fill_ns, 7);
+  EXPECT_EQ(fills[1].ts_arrival_ns, 7);
+  EXPECT_EQ(fills[1].ts_decision_ns, 2);
+  EXPECT_EQ(order(s, a).status, static_cast<std::uint8_t>(OrderStatus::Filled));
+  EXPECT_EQ(s.venue(0).taken(Side::Ask, 102), 2);
+  const auto b = s.submit(limit(Side::Bid, 102, 5, TimeInForce::Ioc));
+  s.advance(12);  // the row at 8 resets 101 to 10 (nothing taken) before b arrives at 12
+  EXPECT_EQ(order(s, b).filled, 5);
+  EXPECT_EQ(s.ledger().fills[2].price, 101);
+  // No row changed 101 or 102 since: 10 - 5 and 4 - 2 are left.
+  const auto c = s.submit(limit(Side::Bid, 102, 10, TimeInForce::Ioc));
+  s.advance(17);
+  EXPECT_EQ(order(s, c).filled, 7);
+  EXPECT_EQ(s.venue(0).taken(Side::Ask, 101), 10);
+  EXPECT_EQ(s.venue(0).taken(Side::Ask, 102), 4);
+}
+
+TEST(Sim, RestingOrderAdvancesOnlyOnTradesAtItsPriceAndFillsOnTheExcess) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Bid, 100, 10), level(1, Side::Ask, 101, 5)});
+  s.advance(1);
+  const auto id = s.submit(limit(Side::Bid, 100, 4));
+  s.advance(2);
+  ASSERT_NE(s.venue(0).queue_of(id), nullptr);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 10);
+  add(s, {trade(3, Side::Bid, 100, 50)});  // a buyer aggressor does not trade with bids
+  add(s, {trade(4, Side::Ask, 99, 1)});    // a sell through 100 fills all of the bid
+  s.advance(3);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 10);
+  s.advance(4);
+  EXPECT_EQ(order(s, id).filled, 4);
+  EXPECT_EQ(s.ledger().fills.back().liquidity, static_cast<std::uint8_t>(Liquidity::Maker));
+  EXPECT_EQ(s.ledger().fills.back().price, 100);
+
+  const auto id2 = s.submit(limit(Side::Bid, 100, 4));
+  s.advance(5);
+  add(s, {trade(6, Side::Ask, 100, 8), trade(7, Side::Ask, 100, 5)});
+  s.advance(6);
+  EXPECT_EQ(s.venue(0).queue_of(id2)->ahead, 2);
+  EXPECT_EQ(order(s, id2).filled, 0);
+  s.advance(7);
+  EXPECT_EQ(order(s, id2).filled, 3);
+  add(s, {level(8, Side::Bid, 100, 0)});  // what left the level cannot be ahead
+  s.advance(8);
+  EXPECT_EQ(s.venue(0).queue_of(id2)->ahead, 0);
+}
+
+TEST(Sim, AnswersArriveAfterTheResponseLatencyAndFeedRowsGoFirstOnATie) {
+  Simulator s = one_venue(3, 4);
+  s.set_subscriptions(subscribe::kOrder | subscribe::kFill | subscribe::kBook);
+  add(s, {level(3, Side::Ask, 101, 2)});
+  s.submit(limit(Side::Bid, 101, 2));  // arrives at 3, with the row at 3 already applied
+  auto ev = s.advance(100);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->kind, EventKind::Book);
+  ev = s.advance(100);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->kind, EventKind::Order);
+  EXPECT_EQ(ev->ts_ns, 7);
+  ev = s.advance(100);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->kind, EventKind::Fill);
+  EXPECT_EQ(s.responses()[ev->index].size, 2);
+  EXPECT_FALSE(s.advance(100));
+  EXPECT_EQ(s.now(), 100);
+}
+
+TEST(Sim, UnsyncedVenueRefusesNewOrdersAndModifiesButCancels) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Bid, 100, 1)});
+  s.advance(1);
+  const auto resting = s.submit(limit(Side::Bid, 99, 1));
+  add(s, {status(3, kActionUnsynced)});
+  s.advance(3);
+  const auto refused = s.submit(limit(Side::Bid, 99, 1));
+  s.modify(resting, 98, 1);
+  s.cancel(resting);
+  s.advance(4);
+  EXPECT_EQ(order(s, refused).status, static_cast<std::uint8_t>(OrderStatus::Rejected));
+  EXPECT_EQ(order(s, refused).reason, static_cast<std::uint8_t>(Reason::NotSynced));
+  const auto& r = s.responses();
+  EXPECT_EQ(r[r.size() - 2].kind, static_cast<std::uint8_t>(ResponseKind::ModifyRejected));
+  EXPECT_EQ(r[r.size() - 2].reason, static_cast<std::uint8_t>(Reason::NotSynced));
+  EXPECT_EQ(order(s, resting).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+}
+
+TEST(Sim, PostOnlyFokIocAndMarketRules) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Ask, 101, 3), level(1, Side::Ask, 103, 3)});
+  s.advance(1);
+  const auto post = s.submit(limit(Side::Bid, 101, 1, TimeInForce::Gtc, true));
+  const auto fok = s.submit(limit(Side::Bid, 102, 4, TimeInForce::Fok));
+  const auto ioc = s.submit(limit(Side::Bid, 102, 4, TimeInForce::Ioc));
+  const auto mkt = s.submit(NewOrder{0, Side::Bid, OrderType::Market, TimeInForce::Gtc, false, 0, 5});
+  s.advance(2);
+  EXPECT_EQ(order(s, post).reason, static_cast<std::uint8_t>(Reason::PostOnlyWouldCross));
+  EXPECT_EQ(order(s, fok).reason, static_cast<std::uint8_t>(Reason::FokNotFillable));
+  EXPECT_EQ(order(s, fok).filled, 0);
+  EXPECT_EQ(order(s, ioc).filled, 3);
+  EXPECT_EQ(order(s, ioc).reason, static_cast<std::uint8_t>(Reason::ImmediateRemainder));
+  EXPECT_EQ(order(s, mkt).filled, 3);  // 101 is all taken; 103 has 3
+  EXPECT_EQ(order(s, mkt).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+}
+
+TEST(Sim, ModifySizeDownKeepsThePlaceAndAnyOtherChangeRequeues) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Bid, 100, 10), level(1, Side::Bid, 99, 7), level(1, Side::Ask, 101, 1)});
+  s.advance(1);
+  const auto id = s.submit(limit(Side::Bid, 100, 5));
+  s.advance(2);
+  add(s, {trade(3, Side::Ask, 100, 6)});
+  s.advance(3);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 4);
+  s.modify(id, 100, 2);
+  s.advance(4);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 4);
+  EXPECT_EQ(order(s, id).size, 2);
+  s.modify(id, 100, 3);
+  s.advance(5);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 10);
+  s.modify(id, 99, 3);
+  s.advance(6);
+  EXPECT_EQ(s.venue(0).queue_of(id)->ahead, 7);
+  s.modify(id, 101, 3);
+  s.advance(7);
+  EXPECT_EQ(s.responses().back().reason, static_cast<std::uint8_t>(Reason::ModifyWouldCross));
+  EXPECT_EQ(order(s, id).price, 99);
+}
+
+TEST(Sim, FeesRoundAgainstTheStrategyAndMoneyIsExact) {
+  EXPECT_EQ(CbpsFeeModel(0, 1).fee(1, Liquidity::Taker), 1);      // 1e-6 rounds up to 1
+  EXPECT_EQ(CbpsFeeModel(-1, 0).fee(1, Liquidity::Maker), 0);     // a rebate rounds toward zero
+  EXPECT_EQ(CbpsFeeModel(-100, 0).fee(25'000, Liquidity::Maker), -2);
+  EXPECT_EQ(CbpsFeeModel(0, 750).fee(1'000'000, Liquidity::Taker), 750);
+  EXPECT_THROW(CbpsFeeModel(1'000'000, 0), InvalidInput);
+
+  Simulator s = one_venue(0, 0, -100, 750);
+  add(s, {level(1, Side::Ask, 101, 3), level(1, Side::Bid, 99, 3)});
+  s.advance(1);
+  s.submit(limit(Side::Bid, 101, 3));
+  s.submit(limit(Side::Ask, 99, 2));
+  s.advance(2);
+  const SimVenue& v = s.venue(0);
+  EXPECT_EQ(v.position(), 1);
+  EXPECT_TRUE(v.cash() == -303 + 198);
+  EXPECT_TRUE(v.fees() == 1 + 1);  // ceil(303 * 750 / 1e6) + ceil(198 * 750 / 1e6)
+  const SimAccount a = v.account();
+  EXPECT_EQ(a.volume, 5);
+  EXPECT_EQ(a.cash_hi, -1);  // -105 as hi * 2^64 + lo
+  EXPECT_EQ(a.cash_lo, static_cast<std::uint64_t>(-105));
+}
+
+TEST(Sim, CashBeyondInt64IsExact) {
+  // Binance spot BTCUSDT at its padded exponents (8 and 8): one BTC at 61837.63 is ~6e20 units.
+  Simulator s = one_venue();
+  const Price px = 6'183'763'000'000;
+  add(s, {level(1, Side::Ask, px, 300'000'000)});
+  s.advance(1);
+  s.submit(limit(Side::Bid, px, 300'000'000));
+  s.advance(2);
+  EXPECT_TRUE(s.venue(0).cash() == -static_cast<Int128>(px) * 300'000'000);
+}
+
+TEST(Sim, BadInputIsRefusedWithTheRowNamed) {
+  Simulator s = one_venue();
+  EXPECT_THROW(add(s, {LevelEvent{1, 1, 100, 1, 0, 3, 2, 0}}), InvalidInput);
+  EXPECT_THROW(add(s, {LevelEvent{1, 1, 100, -1, 0, 1, 2, 0}}), InvalidInput);
+  EXPECT_THROW(add(s, {LevelEvent{1, 1, 100, 1, 0, 1, 9, 0}}), InvalidInput);
+  EXPECT_THROW(add(s, {trade(1, Side::Bid, 100, 0)}), InvalidInput);
+  add(s, {level(5, Side::Bid, 100, 1)});
+  EXPECT_THROW(add(s, {level(4, Side::Bid, 100, 1)}), InvalidInput);  // goes back
+  s.advance(5);
+  EXPECT_THROW(add(s, {level(5, Side::Bid, 100, 2)}), InvalidInput);  // events at 5 already ran
+  EXPECT_THROW(s.submit(limit(Side::Bid, 0, 1)), InvalidInput);
+  EXPECT_THROW(s.submit(limit(Side::Bid, 100, 0)), InvalidInput);
+  EXPECT_THROW(s.cancel(42), InvalidInput);
+  EXPECT_THROW(s.set_timer(4), InvalidInput);
+  EXPECT_THROW(ConstantLatency(-1, 0), InvalidInput);
+  std::vector<VenueSpec> none(1);
+  EXPECT_THROW(Simulator(std::move(none)), InvalidInput);
+}

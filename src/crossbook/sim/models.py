@@ -1,0 +1,77 @@
+"""The swappable execution models of one simulated venue, as the core knows them.
+
+Each model is a C++ class behind one narrow interface (cpp/include/crossbook/sim/
+{latency,fee,queue}_model.hpp); these records choose and parametrise them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
+
+__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig"]
+
+#: Queue models the core knows (issue 11 adds linear, power and logarithmic).
+QUEUE_MODELS = ("conservative",)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantLatency:
+    """Every request reaches the venue ``entry_ns`` after the decision; every answer
+    reaches the strategy ``response_ns`` after the venue sent it."""
+
+    entry_ns: int
+    response_ns: int
+
+    def __post_init__(self) -> None:
+        _check_int("entry_ns", self.entry_ns, 0, 2**63 - 1)
+        _check_int("response_ns", self.response_ns, 0, 2**63 - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    """Maker and taker fees in centi-bps (negative is a rebate), as crossbook.arb.fees."""
+
+    maker_cbps: int
+    taker_cbps: int
+
+    def __post_init__(self) -> None:
+        _check_int("maker_cbps", self.maker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
+        _check_int("taker_cbps", self.taker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
+
+    @classmethod
+    def from_costs(cls, costs: VenueCosts) -> Fees:
+        return cls(costs.maker_cbps, costs.taker_cbps)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    """One simulated (venue, symbol). ``synced`` is the book's state before the feed
+    says otherwise; ``tick`` is a speed hint for the book, as for L2Book."""
+
+    price_exp: int = 0
+    size_exp: int = 0
+    latency: ConstantLatency = field(default_factory=lambda: ConstantLatency(0, 0))
+    fees: Fees = field(default_factory=lambda: Fees(0, 0))
+    queue: str = "conservative"
+    tick: int = 1
+    synced: bool = True
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.queue not in QUEUE_MODELS:
+            raise ValueError(f"unknown queue model {self.queue!r} (known: {', '.join(QUEUE_MODELS)})")
+        _check_int("tick", self.tick, 1, 2**63 - 1)
+
+    def core_args(self) -> tuple[int, int, int, int, int, int, int, bool, str]:
+        return (self.price_exp, self.size_exp, self.tick, self.latency.entry_ns,
+                self.latency.response_ns, self.fees.maker_cbps, self.fees.taker_cbps,
+                self.synced, self.queue)

@@ -1,0 +1,147 @@
+"""The Python face of the simulator core: configuration, requests, the run loop, results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from crossbook import _core
+from crossbook._side import Side
+from crossbook.dtypes import DEPTH
+from crossbook.sim.models import VenueConfig
+from crossbook.sim.records import (
+    Account,
+    BookRow,
+    EventKind,
+    Response,
+    SimResults,
+    TimeInForce,
+    TradeRow,
+)
+from crossbook.sim.strategy import Strategy
+
+__all__ = ["Simulator"]
+
+_LIMIT, _MARKET = 1, 2
+# Subscription bits of the core, by the callback that wants them.
+_SUBSCRIPTIONS = {"on_book": 1, "on_trade": 2, "on_order": 4, "on_fill": 8, "on_timer": 16}
+
+
+def _subscriptions(strategy: Strategy) -> int:
+    cls = type(strategy)
+    return sum(bit for name, bit in _SUBSCRIPTIONS.items()
+               if getattr(cls, name) is not getattr(Strategy, name))
+
+
+class Simulator:
+    """N simulated venues fed with recorded rows, and one strategy.
+
+    Feed each venue with :meth:`add_levels` (LEVEL_EVENT) and :meth:`add_trades`
+    (TRADE_EVENT), in receive-time order, then :meth:`run` a strategy; or drive it by
+    hand with :meth:`advance` and the request methods (as the tests do).
+    """
+
+    def __init__(self, venues: Sequence[VenueConfig]) -> None:
+        if not venues:
+            raise ValueError("a simulation needs at least one venue")
+        self.venues = tuple(venues)
+        self._core = _core.Simulator([v.core_args() for v in self.venues])
+        self._last_input_ns: int | None = None
+
+    # -- input ---------------------------------------------------------------------------
+    def add_levels(self, venue: int, rows: npt.NDArray[np.void]) -> None:
+        self._core.add_levels(venue, rows)
+        self._note_input(rows)
+
+    def add_trades(self, venue: int, rows: npt.NDArray[np.void]) -> None:
+        self._core.add_trades(venue, rows)
+        self._note_input(rows)
+
+    def _note_input(self, rows: npt.NDArray[np.void]) -> None:
+        if len(rows):
+            last = int(rows["ts_recv_ns"][-1])
+            self._last_input_ns = last if self._last_input_ns is None else max(self._last_input_ns, last)
+
+    # -- requests (decided at now) ---------------------------------------------------------
+    def submit(self, venue: int, side: Side | int, size: int, price: int | None = None, *,
+               tif: TimeInForce | int = TimeInForce.GTC, post_only: bool = False) -> int:
+        """A limit order at ``price``, or a market order when ``price`` is None; returns its id."""
+        kind = _MARKET if price is None else _LIMIT
+        return self._core.submit(venue, int(side), kind, int(tif), 0 if price is None else price,
+                                 size, post_only)
+
+    def cancel(self, order_id: int) -> None:
+        self._core.cancel(order_id)
+
+    def modify(self, order_id: int, price: int, leaves: int) -> None:
+        """New price and open size of a resting limit order."""
+        self._core.modify(order_id, price, leaves)
+
+    def set_timer(self, ts_ns: int) -> int:
+        return self._core.set_timer(ts_ns)
+
+    # -- what the strategy may read --------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self._core.now
+
+    def bbo(self, venue: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        return self._core.bbo(venue)
+
+    def depth(self, venue: int, n: int) -> tuple[npt.NDArray[np.void], npt.NDArray[np.void]]:
+        bids, asks = self._core.depth(venue, n)
+        return bids.view(DEPTH), asks.view(DEPTH)
+
+    def synced(self, venue: int) -> bool:
+        return self._core.synced(venue)
+
+    def queue_ahead(self, order_id: int) -> int | None:
+        """The queue model's size ahead of a resting order; None when it is not resting."""
+        return self._core.queue_ahead(order_id)
+
+    def taken(self, venue: int, side: Side | int, price: int) -> int:
+        return self._core.taken(venue, int(side), price)
+
+    def account(self, venue: int) -> Account:
+        """Position, cash, fees and volume of ``venue``, exactly (cash and fees may pass int64)."""
+        return Account(*self._core.account(venue))
+
+    def pnl(self, venue: int, mark_price: int) -> int:
+        """cash + position * mark_price - fees, exactly, in units of 10**-(price_exp + size_exp)."""
+        return self._core.pnl(venue, mark_price)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def advance(self, until_ns: int, strategy: Strategy | None = None) -> None:
+        """Processes every event up to ``until_ns``, calling ``strategy`` for its subscribed
+        events; now becomes at least ``until_ns``."""
+        core = self._core
+        core.set_subscriptions(0 if strategy is None else _subscriptions(strategy))
+        while (ev := core.advance(until_ns)) is not None:
+            assert strategy is not None  # nothing is subscribed without one
+            self._dispatch(strategy, *ev)
+
+    def run(self, strategy: Strategy, until_ns: int | None = None) -> SimResults:
+        """Runs ``strategy`` over the feeds, up to ``until_ns`` (default: the last row added)."""
+        strategy.on_start(self)
+        end = self._last_input_ns if until_ns is None else until_ns
+        if end is not None:
+            self.advance(end, strategy)
+        return self.results()
+
+    def _dispatch(self, strategy: Strategy, kind: int, ts_ns: int, venue: int, index: int) -> None:
+        if kind == EventKind.BOOK:
+            strategy.on_book(self, venue, BookRow(*self._core.level_row(venue, index)))
+        elif kind == EventKind.TRADE:
+            strategy.on_trade(self, venue, TradeRow(*self._core.trade_row(venue, index)))
+        elif kind == EventKind.ORDER:
+            strategy.on_order(self, Response(*self._core.response(index)))
+        elif kind == EventKind.FILL:
+            strategy.on_fill(self, Response(*self._core.response(index)))
+        else:
+            strategy.on_timer(self, index)
+
+    def results(self) -> SimResults:
+        c = self._core
+        return SimResults(c.orders(), c.fills(), c.responses(), c.accounts())
