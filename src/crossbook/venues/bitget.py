@@ -205,8 +205,8 @@ class Bitget(VenueBase):
         out = []
         try:
             for d in _wire_books.decode(data):
-                ts = ms_to_ns(self.venue, d.ts)
-                levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts, ts_recv_ns=recv_ns,
+                ts_ns = ms_to_ns(self.venue, d.ts)
+                levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
                                      snapshot=snapshot)
                 if levels is None:
                     return None
@@ -230,7 +230,7 @@ class Bitget(VenueBase):
             # The snapshot comes first on subscribe; BookSync would drop this anyway.
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
                            "exponents unknown, dropped", recv_ns, error=True, drop=Drop.STALE)]
-        ts = ms_to_ns(self.venue, d.ts)
+        ts_ns = ms_to_ns(self.venue, d.ts)
         if d.checksum is not None and not -_INT32 <= d.checksum < _INT32:
             raise ParseError(self.venue, f"{inst_id}: checksum {d.checksum} is not an int32")
         fresh = inst is None
@@ -239,7 +239,7 @@ class Bitget(VenueBase):
         else:
             if inst is None:
                 inst = infer_instrument(self.venue, inst_id, d.bids + d.asks)
-            levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts,
+            levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts_ns,
                                  ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT, count_col=None)
         # Registered only once the whole frame parsed: a bad frame fixes no exponents.
         if fresh:
@@ -247,7 +247,7 @@ class Bitget(VenueBase):
         if symbol != inst_id and self.instruments.get(symbol) is None:
             self.instruments.add(replace(inst, symbol=symbol))
         return [BookMessage(
-            self.venue, symbol, kind, levels, recv_ns, ts, checksum=d.checksum,
+            self.venue, symbol, kind, levels, recv_ns, ts_ns, checksum=d.checksum,
             checksum_alg=CHECKSUM_ALG if d.checksum is not None else None,
             depth_limit=depth, extra={"channel": channel})]
 
@@ -255,14 +255,14 @@ class Bitget(VenueBase):
         inst = self.instruments.get(inst_id)
         if len(row) != 4 or row[3] not in ("buy", "sell"):
             raise ParseError(self.venue, f"{inst_id}: trade row {row} is not [ts, px, sz, side]")
-        ts = ms_to_ns(self.venue, row[0])
+        ts_ns = ms_to_ns(self.venue, row[0])
         if inst is None:
             return Status(self.venue, inst_id, "trade not used: exponents unknown until "
                           "its first book snapshot", recv_ns)
         try:
             return Trade(self.venue, inst_id, parse_fixed(row[1], inst.price_exp),
                          parse_fixed(row[2], inst.size_exp),
-                         Side.BID if row[3] == "buy" else Side.ASK, None, recv_ns, ts)
+                         Side.BID if row[3] == "buy" else Side.ASK, None, recv_ns, ts_ns)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{inst_id} trade: {exc}") from exc
 

@@ -66,13 +66,13 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._textlevels import resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
 
 _PRICE_FLOOR, _SIZE_FLOOR = 8, 10
-_MS = 1_000_000
 
 
 class _Env(msgspec.Struct):
@@ -191,11 +191,11 @@ class _GateBase(VenueBase):
                 depth: int) -> BookMessage:
         inst = resolve(self.instruments, symbol, b.b + b.a, min_price_exp=_PRICE_FLOOR,
                        min_size_exp=_SIZE_FLOOR)
-        ts = b.t * _MS if b.t is not None else None
-        levels = text_levels(b.b, b.a, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
+        ts_ns = b.t * NS_PER_MS if b.t is not None else None
+        levels = text_levels(b.b, b.a, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
                              snapshot=snapshot)
         return BookMessage(self.venue, symbol, Kind.SNAPSHOT if snapshot else Kind.DELTA, levels,
-                           recv_ns, ts, first_seq=None if snapshot else b.U, last_seq=b.u,
+                           recv_ns, ts_ns, first_seq=None if snapshot else b.U, last_seq=b.u,
                            depth_limit=depth)
 
     def _trade(self, t: _Trade, recv_ns: int) -> Message:
@@ -265,13 +265,13 @@ class GateSpot(_GateBase):
             snap = _wire_snapshot.decode(body)
         except DECODE_ERRORS:
             return None
-        ts = snap.current * _MS if snap.current is not None else None
-        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
-                             snapshot=True)
+        ts_ns = snap.current * NS_PER_MS if snap.current is not None else None
+        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
+                             ts_recv_ns=recv_ns, snapshot=True)
         if levels is None:
             return None
-        return BookMessage(self.venue, pair, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=snap.id,
-                           depth_limit=self.depth)
+        return BookMessage(self.venue, pair, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
+                           last_seq=snap.id, depth_limit=self.depth)
 
 
 class GateObu(_GateBase):

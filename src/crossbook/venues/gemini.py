@@ -47,6 +47,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._textlevels import resolve, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
@@ -54,7 +55,6 @@ __all__ = ["PARSERS", "Gemini", "sniff"]
 
 # Book quantities stop at 8 decimals but trades go to 10 ("0.0149920461" BTC, in the capture).
 _PRICE_FLOOR, _SIZE_FLOOR = 8, 10
-_MS = 1_000_000
 _SIDES = {"buy": 0, "sell": 1}
 
 
@@ -141,7 +141,7 @@ class Gemini(VenueBase):
         ids = [i for i in (t.tid, t.event_id, t.eventid) if i is not None]
         return Trade(self.venue, t.symbol, parse_fixed(t.price, inst.price_exp),
                      parse_fixed(t.quantity, inst.size_exp), Side.BID if taker == 0 else Side.ASK,
-                     str(ids[0]) if ids else None, recv_ns, t.timestamp * _MS)
+                     str(ids[0]) if ids else None, recv_ns, t.timestamp * NS_PER_MS)
 
     def _other(self, frame: bytes, recv_ns: int, exc: msgspec.ValidationError) -> Message:
         obj = decode_json(self.venue, frame)

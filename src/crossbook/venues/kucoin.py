@@ -56,13 +56,13 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._textlevels import resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
 
 _FLOOR = 8
-_MS = 1_000_000
 
 
 class _Env(msgspec.Struct):
@@ -201,9 +201,9 @@ class Kucoin(VenueBase):
                           "without levels before the symbol's first book message", recv_ns)
         inst = resolve(self.instruments, d.symbol, bids + asks, min_price_exp=_FLOOR,
                        min_size_exp=_FLOOR)
-        ts = d.time * _MS if d.time is not None else None
-        levels = text_levels(bids, asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns)
-        return BookMessage(self.venue, d.symbol, Kind.DELTA, levels, recv_ns, ts,
+        ts_ns = d.time * NS_PER_MS if d.time is not None else None
+        levels = text_levels(bids, asks, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns)
+        return BookMessage(self.venue, d.symbol, Kind.DELTA, levels, recv_ns, ts_ns,
                            first_seq=d.sequenceStart, last_seq=d.sequenceEnd)
 
     def _quote(self, symbol: str, t: _Ticker, recv_ns: int) -> Message:
@@ -214,7 +214,7 @@ class Kucoin(VenueBase):
         p, s = inst.price_exp, inst.size_exp
         return Quote(self.venue, symbol, parse_fixed(t.bestBid, p), parse_fixed(t.bestBidSize, s),
                      parse_fixed(t.bestAsk, p), parse_fixed(t.bestAskSize, s), seq, recv_ns,
-                     t.time * _MS if t.time is not None else None)
+                     t.time * NS_PER_MS if t.time is not None else None)
 
     def _trade(self, t: _Match, recv_ns: int) -> Message:
         if t.side not in ("buy", "sell"):
@@ -248,14 +248,15 @@ class Kucoin(VenueBase):
             seq = _seq(snap.sequence)
             inst = resolve(self.instruments, symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
                            min_size_exp=_FLOOR)
-            ts = snap.time * _MS if snap.time is not None else None
-            levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0,
+            ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
+            levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
                                  ts_recv_ns=recv_ns, snapshot=True)
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {symbol} snapshot ({exc})", body) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{symbol} snapshot: {exc}", body) from exc
-        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)]
+        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
+                            last_seq=seq)]
 
     def _wired_snapshot(self, symbol: str, data: msgspec.Raw, recv_ns: int) -> BookMessage | None:
         """The snapshot with its levels read undecoded, or None for the decoding path: a
@@ -269,12 +270,12 @@ class Kucoin(VenueBase):
             seq = _seq(snap.sequence)
         except (*DECODE_ERRORS, ValueError):
             return None
-        ts = snap.time * _MS if snap.time is not None else None
-        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
-                             snapshot=True)
+        ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
+        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
+                             ts_recv_ns=recv_ns, snapshot=True)
         if levels is None:
             return None
-        return BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)
+        return BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns, last_seq=seq)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Kucoin.venue: Kucoin}
