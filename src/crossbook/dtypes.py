@@ -18,7 +18,12 @@ __all__ = [
     "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
     "STP_DECREMENT", "POST_ONLY",
     "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
+    "MAX_TICK_HINT",
 ]  # fmt: skip
+
+#: The core's largest price tick (mantissa units) for its default ladder width;
+#: a larger tick hint is ignored there, so callers do not pass one.
+MAX_TICK_HINT = 1 << 40
 
 #: One change to a price level (L2). ``count`` is the number of orders at the
 #: level, 0 when the venue does not say.

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crossbook import L2Book
+from crossbook import L2Book, dtypes
 from crossbook.messages import BookMessage, Instrument, Kind
 from crossbook.sync_rules import SequenceRule, Verdict
 
 # Fewer levels say little about the grid (one level's gcd is its own price).
 _MIN_LEVELS_FOR_TICK = 8
-_MAX_TICK_HINT = 1 << 40  # the core's largest tick for its default ladder width
 
 __all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced", "ChecksumFn"]
 
@@ -292,7 +291,7 @@ class BookSync:
         if self.instrument.tick is not None or len(snapshot.levels) < _MIN_LEVELS_FOR_TICK:
             return
         tick = int(np.gcd.reduce(snapshot.levels["price"]))
-        if 1 < tick <= _MAX_TICK_HINT:
+        if 1 < tick <= dtypes.MAX_TICK_HINT:
             self.book.set_tick(tick)
 
     def _gap_after_snapshot(self, delta: BookMessage) -> None:

@@ -96,7 +96,6 @@ _rows = msgspec.json.Decoder(list[list[str]])
 
 
 class _BinanceBase(VenueBase):
-    rest_path: ClassVar[str]
     rule: ClassVar[type[SequenceRule]]
 
     def sync_rule(self, symbol: str) -> SequenceRule:
@@ -220,19 +219,16 @@ class _BinanceBase(VenueBase):
 
 class BinanceSpot(_BinanceBase):
     venue: ClassVar[str] = "binance"
-    rest_path: ClassVar[str] = "/api/v3/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceSpotRule
 
 
 class BinanceUsdm(_BinanceBase):
     venue: ClassVar[str] = "binance_usdm"
-    rest_path: ClassVar[str] = "/fapi/v1/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
 
 
 class BinanceCoinm(_BinanceBase):
     venue: ClassVar[str] = "binance_coinm"
-    rest_path: ClassVar[str] = "/dapi/v1/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
 
 
