@@ -6,7 +6,8 @@ times to integer nanoseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import msgspec
 import numpy as np
@@ -14,11 +15,13 @@ import numpy.typing as npt
 
 from crossbook.messages import Instrument, json_level_events, level_events
 from crossbook.timeutil import iso_ns
-from crossbook.venues.base import InstrumentTable, wire_decimals
+from crossbook.venues.base import DECODE_ERRORS, InstrumentTable, wire_decimals
 
-__all__ = ["TextRows", "iso_ns", "resolve", "text_levels", "wire_levels"]
+__all__ = ["TextRows", "iso_ns", "read_wired", "resolve", "text_levels", "wire_levels"]
 
 TextRows = list[list[str]]
+_Wire = TypeVar("_Wire")
+_Read = TypeVar("_Read")
 
 
 def _texts(rows: Iterable[Sequence[object]], col: int) -> list[str]:
@@ -69,3 +72,20 @@ def wire_levels(bids: msgspec.Raw, asks: msgspec.Raw, inst: Instrument, *, ts_ex
     """
     return json_level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns, ts_recv_ns,
                              snapshot=snapshot, strict=True)
+
+
+def read_wired(decode: Callable[[], _Wire], inst_of: Callable[[_Wire], Instrument | None],
+               read: Callable[[_Wire, Instrument], _Read | None]) -> _Read | None:
+    """A book read with its levels undecoded (wire_levels), or None for the decoding path:
+    a symbol without exponents yet (its rows fix them), or anything unusual, which that
+    path then parses or refuses exactly as it always has.
+
+    ``decode`` reads the frame with its level arrays left raw, ``inst_of`` names the
+    known instrument, ``read`` builds the result (None when a level does not fit).
+    """
+    try:
+        wire = decode()
+        inst = inst_of(wire)
+        return None if inst is None else read(wire, inst)
+    except (*DECODE_ERRORS, ValueError):
+        return None

@@ -53,7 +53,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues._textlevels import wire_levels
+from crossbook.venues._textlevels import read_wired, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
     depth_pairs,
@@ -195,24 +195,20 @@ class Bitget(VenueBase):
 
     def _wired(self, channel: str, inst_id: str, action: str | None, data: msgspec.Raw,
                recv_ns: int) -> list[_Wired] | None:
-        """The push's books with their levels read undecoded, or None for the decoding path:
-        the symbol's first snapshot (it fixes the exponents), or anything unusual, which
-        that path then parses or refuses exactly as it always has."""
-        inst = self.instruments.get(inst_id)
-        if inst is None:
-            return None
         snapshot = _BOOK_CHANNELS[channel][1] or action == "snapshot"
+        return read_wired(lambda: _wire_books.decode(data), lambda _: self.instruments.get(inst_id),
+                          lambda books, inst: self._wired_books(books, inst, snapshot, recv_ns))
+
+    def _wired_books(self, books: list[_WireBook], inst: Instrument, snapshot: bool,
+                     recv_ns: int) -> list[_Wired] | None:
         out = []
-        try:
-            for d in _wire_books.decode(data):
-                ts_ns = ms_to_ns(self.venue, d.ts)
-                levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
-                                     snapshot=snapshot)
-                if levels is None:
-                    return None
-                out.append(_Wired(d.ts, d.checksum, inst, levels))
-        except (*DECODE_ERRORS, ParseError):
-            return None
+        for d in books:
+            ts_ns = ms_to_ns(self.venue, d.ts)
+            levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
+                                 snapshot=snapshot)
+            if levels is None:
+                return None
+            out.append(_Wired(d.ts, d.checksum, inst, levels))
         return out
 
     def _book(self, channel: str, inst_id: str, action: str | None, d: _Book | _Wired,

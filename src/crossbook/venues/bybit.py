@@ -41,10 +41,20 @@ import numpy.typing as npt
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Kind, Message, Status, Trade, level_events
+from crossbook.messages import (
+    EMPTY_LEVELS,
+    BookMessage,
+    Drop,
+    Instrument,
+    Kind,
+    Message,
+    Status,
+    Trade,
+    level_events,
+)
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import wire_levels
+from crossbook.venues._textlevels import read_wired, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bybit", "BybitDepthRule", "sniff"]
@@ -164,16 +174,11 @@ class Bybit(VenueBase):
                       recv_ns, error=failed)
 
     def _wired(self, f: _Frame, recv_ns: int) -> _Wired | None:
-        """The depth with its levels read undecoded, or None for the decoding path: a
-        symbol without exponents yet (its first rows fix them), or anything unusual,
-        which that path then parses or refuses exactly as it always has."""
-        try:
-            d = _wire_depth.decode(f.data)
-        except DECODE_ERRORS:
-            return None
-        inst = self.instruments.get(d.s)
-        if inst is None:
-            return None
+        return read_wired(lambda: _wire_depth.decode(f.data), lambda d: self.instruments.get(d.s),
+                          lambda d, inst: self._wired_depth(f, d, inst, recv_ns))
+
+    def _wired_depth(self, f: _Frame, d: _WireDepth, inst: Instrument,
+                     recv_ns: int) -> _Wired | None:
         ts_exchange_ns = f.ts * NS_PER_MS if f.ts is not None else 0
         levels = wire_levels(d.b, d.a, inst, ts_exchange_ns=ts_exchange_ns, ts_recv_ns=recv_ns,
                              snapshot=f.type == "snapshot")

@@ -67,7 +67,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import resolve, text_levels, wire_levels
+from crossbook.venues._textlevels import read_wired, resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
@@ -254,17 +254,14 @@ class GateSpot(_GateBase):
             raise ParseError(self.venue, f"{pair} order_book: {exc}", body) from exc
 
     def _wired_snapshot(self, pair: str, body: bytes, recv_ns: int) -> BookMessage | None:
-        """The snapshot with its levels read undecoded, or None for the decoding path: a
-        pair without exponents yet (its rows fix them), or anything unusual, which that
-        path then parses or refuses exactly as it always has. (Pushes are left to that
-        path: a few levels each, they decode faster than the undecoded read sets up.)"""
-        inst = self.instruments.get(pair)
-        if inst is None:
-            return None
-        try:
-            snap = _wire_snapshot.decode(body)
-        except DECODE_ERRORS:
-            return None
+        # Pushes are left to the decoding path: a few levels each, they decode faster
+        # than the undecoded read sets up.
+        return read_wired(lambda: _wire_snapshot.decode(body),
+                          lambda _: self.instruments.get(pair),
+                          lambda snap, inst: self._wired_message(pair, snap, inst, recv_ns))
+
+    def _wired_message(self, pair: str, snap: _WireSnapshot, inst: Instrument,
+                       recv_ns: int) -> BookMessage | None:
         ts_ns = snap.current * NS_PER_MS if snap.current is not None else None
         levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
                              ts_recv_ns=recv_ns, snapshot=True)

@@ -54,10 +54,10 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import resolve, text_levels, wire_levels
+from crossbook.venues._textlevels import read_wired, resolve, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
@@ -259,17 +259,13 @@ class Kucoin(VenueBase):
                             last_seq=seq)]
 
     def _wired_snapshot(self, symbol: str, data: msgspec.Raw, recv_ns: int) -> BookMessage | None:
-        """The snapshot with its levels read undecoded, or None for the decoding path: a
-        symbol without exponents yet (its rows fix them), or anything unusual, which that
-        path then parses or refuses exactly as it always has."""
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            return None
-        try:
-            snap = _wire_snapshot.decode(data)
-            seq = _seq(snap.sequence)
-        except (*DECODE_ERRORS, ValueError):
-            return None
+        return read_wired(lambda: _wire_snapshot.decode(data),
+                          lambda _: self.instruments.get(symbol),
+                          lambda snap, inst: self._wired_message(symbol, snap, inst, recv_ns))
+
+    def _wired_message(self, symbol: str, snap: _WireSnapshot, inst: Instrument,
+                       recv_ns: int) -> BookMessage | None:
+        seq = _seq(snap.sequence)
         ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
         levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
                              ts_recv_ns=recv_ns, snapshot=True)
