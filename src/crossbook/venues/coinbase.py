@@ -45,7 +45,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues._textlevels import iso_ns, resolve, text_levels
+from crossbook.venues._textlevels import iso_ns, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseExchange", "ExchangeTimeRule", "sniff"]
@@ -147,8 +147,8 @@ class CoinbaseExchange(VenueBase):
             raise ParseError(self.venue, f"{m.product_id}: {exc}", frame) from exc
 
     def _snapshot(self, m: _Snapshot, recv_ns: int) -> BookMessage:
-        inst = resolve(self.instruments, m.product_id, m.bids + m.asks,
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, m.bids + m.asks,
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         ts_ns = iso_ns(m.time) if m.time is not None else None
         levels = text_levels(m.bids, m.asks, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
                              snapshot=True)
@@ -161,8 +161,8 @@ class CoinbaseExchange(VenueBase):
             if side is None:
                 raise ValueError(f"change {change!r} has no side buy/sell")
             sides[side].append(change[1:])
-        inst = resolve(self.instruments, m.product_id, sides[0] + sides[1],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, sides[0] + sides[1],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         ts_ns = iso_ns(m.time) if m.time is not None else None
         levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts_ns or 0,
                              ts_recv_ns=recv_ns)
@@ -172,8 +172,8 @@ class CoinbaseExchange(VenueBase):
         maker = _SIDES.get(m.side)
         if maker is None:
             raise ValueError(f"match side {m.side!r} is not buy/sell")
-        inst = resolve(self.instruments, m.product_id, [[m.price, m.size]],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, [[m.price, m.size]],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         aggressor = Side.ASK if maker == 0 else Side.BID
         return Trade(self.venue, m.product_id, parse_fixed(m.price, inst.price_exp),
                      parse_fixed(m.size, inst.size_exp), aggressor, str(m.trade_id), recv_ns,
@@ -185,8 +185,8 @@ class CoinbaseExchange(VenueBase):
         if bid is None or bq is None or ask is None or aq is None:
             return Status(self.venue, m.product_id,
                           f"ticker seq {m.sequence}: bid {bid} ask {ask} (no sizes)", recv_ns)
-        inst = resolve(self.instruments, m.product_id, [[bid, bq], [ask, aq]],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, [[bid, bq], [ask, aq]],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         p, s = inst.price_exp, inst.size_exp
         # The ticker's sequence is the full channel's, not an id the level2 book reaches.
         return Quote(self.venue, m.product_id, parse_fixed(bid, p), parse_fixed(bq, s),

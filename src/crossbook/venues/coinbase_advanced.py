@@ -61,7 +61,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import ContiguousRule, SequenceRule
-from crossbook.venues._textlevels import iso_ns, resolve, text_levels
+from crossbook.venues._textlevels import iso_ns, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseAdvanced", "sniff"]
@@ -181,8 +181,8 @@ class CoinbaseAdvanced(VenueBase):
             sides[side is Side.ASK].append([r.price_level, r.new_quantity])
             if r.event_time is not None:
                 engine_ns = max(engine_ns, iso_ns(r.event_time))
-        inst = resolve(self.instruments, e.product_id, sides[0] + sides[1],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(e.product_id, sides[0] + sides[1],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
                              snapshot=kind is Kind.SNAPSHOT)
         return BookMessage(self.venue, e.product_id, kind, levels, recv_ns, ts_ns, last_seq=seq,

@@ -67,7 +67,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import read_wired, resolve, text_levels, wire_levels
+from crossbook.venues._textlevels import read_wired, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
@@ -189,8 +189,8 @@ class _GateBase(VenueBase):
 
     def _levels(self, symbol: str, b: _Book, recv_ns: int, snapshot: bool,
                 depth: int) -> BookMessage:
-        inst = resolve(self.instruments, symbol, b.b + b.a, min_price_exp=_PRICE_FLOOR,
-                       min_size_exp=_SIZE_FLOOR)
+        inst = self.instruments.resolve(symbol, b.b + b.a, min_price_exp=_PRICE_FLOOR,
+                                        min_size_exp=_SIZE_FLOOR)
         ts_ns = b.t * NS_PER_MS if b.t is not None else None
         levels = text_levels(b.b, b.a, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
                              snapshot=snapshot)

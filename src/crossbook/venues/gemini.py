@@ -48,7 +48,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import resolve, text_levels
+from crossbook.venues._textlevels import text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "Gemini", "sniff"]
@@ -114,8 +114,8 @@ class Gemini(VenueBase):
                 raise ValueError(f"change {change!r} has no side buy/sell")
             sides[side].append(change[1:])
         snapshot = m.trades is not None or m.auction_events is not None
-        inst = resolve(self.instruments, m.symbol, sides[0] + sides[1],
-                       min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
+        inst = self.instruments.resolve(m.symbol, sides[0] + sides[1],
+                                        min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
         levels = text_levels(sides[0], sides[1], inst, ts_recv_ns=recv_ns, snapshot=snapshot)
         out: list[Message] = [BookMessage(self.venue, m.symbol,
                                           Kind.SNAPSHOT if snapshot else Kind.DELTA,
@@ -136,8 +136,8 @@ class Gemini(VenueBase):
         taker = _SIDES.get(t.side)
         if taker is None:
             raise ValueError(f"trade side {t.side!r} is not buy/sell")
-        inst = resolve(self.instruments, t.symbol, [[t.price, t.quantity]],
-                       min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
+        inst = self.instruments.resolve(t.symbol, [[t.price, t.quantity]],
+                                        min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
         ids = [i for i in (t.tid, t.event_id, t.eventid) if i is not None]
         return Trade(self.venue, t.symbol, parse_fixed(t.price, inst.price_exp),
                      parse_fixed(t.quantity, inst.size_exp), Side.BID if taker == 0 else Side.ASK,

@@ -57,7 +57,7 @@ from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
 from crossbook.timeutil import NS_PER_MS
-from crossbook.venues._textlevels import read_wired, resolve, text_levels, wire_levels
+from crossbook.venues._textlevels import read_wired, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
@@ -199,8 +199,8 @@ class Kucoin(VenueBase):
         if self.instruments.get(d.symbol) is None and not (asks or bids):
             return Status(self.venue, d.symbol, f"delta {d.sequenceStart}..{d.sequenceEnd} "
                           "without levels before the symbol's first book message", recv_ns)
-        inst = resolve(self.instruments, d.symbol, bids + asks, min_price_exp=_FLOOR,
-                       min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(d.symbol, bids + asks, min_price_exp=_FLOOR,
+                                        min_size_exp=_FLOOR)
         ts_ns = d.time * NS_PER_MS if d.time is not None else None
         levels = text_levels(bids, asks, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns)
         return BookMessage(self.venue, d.symbol, Kind.DELTA, levels, recv_ns, ts_ns,
@@ -246,8 +246,8 @@ class Kucoin(VenueBase):
                 return [wired]
             snap = _snapshot.decode(rest.data)
             seq = _seq(snap.sequence)
-            inst = resolve(self.instruments, symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
-                           min_size_exp=_FLOOR)
+            inst = self.instruments.resolve(symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
+                                            min_size_exp=_FLOOR)
             ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
             levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
                                  ts_recv_ns=recv_ns, snapshot=True)
