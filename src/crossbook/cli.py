@@ -137,9 +137,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     shown = 0
     last: list[tuple[str, L2Book]] = []
 
-    def show(sync: BookSync, ts: int, why: str) -> None:
+    def show(sync: BookSync, ts_ns: int, why: str) -> None:
         nonlocal shown
-        when = datetime.fromtimestamp(ts / 1e9, tz=timezone.utc).isoformat(timespec="microseconds")
+        at = datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc)
+        when = at.isoformat(timespec="microseconds")
         if not sync.synced:
             console.print(f"{when} ({why}): {args.symbol} is {sync.state.value}, no book to show")
             return

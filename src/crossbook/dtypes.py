@@ -20,7 +20,12 @@ __all__ = [
     "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
     "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_MAKER", "SIM_TAKER",
     "SIM_SYNCED", "SIM_UNSYNCED",
+    "MAX_TICK_HINT",
 ]  # fmt: skip
+
+#: The core's largest price tick (mantissa units) for its default ladder width;
+#: a larger tick hint is ignored there, so callers do not pass one.
+MAX_TICK_HINT = 1 << 40
 
 #: One change to a price level (L2). ``count`` is the number of orders at the
 #: level, 0 when the venue does not say.

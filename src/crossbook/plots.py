@@ -268,15 +268,15 @@ def scan_chart(run: ScanRun, path: str | Path, title: str | None = None) -> Path
 def _plot_mids(ax: Any, run: ScanRun, closed: list[OpportunityEvent]) -> dict[str, Any]:
     t0, colors = run.first_ns, {}
     series = {name: m.arrays() for name, m in run.mids.items()}
-    for name, (ts, mid) in series.items():
-        if len(ts):
-            (line,) = ax.step((ts - t0) / 1e9, mid, where="post", lw=0.9, label=name)
+    for name, (ts_ns, mid) in series.items():
+        if len(ts_ns):
+            (line,) = ax.step((ts_ns - t0) / 1e9, mid, where="post", lw=0.9, label=name)
             colors[name] = line.get_color()
     for book, marker in (("buy", "^"), ("sell", "v")):
         xs, ys = [], []
         for e in closed:
-            ts, mid = series.get(getattr(e, book), (np.zeros(0, np.int64), np.zeros(0)))
-            k = int(np.searchsorted(ts, e.open_ts_ns, side="right")) - 1
+            ts_ns, mid = series.get(getattr(e, book), (np.zeros(0, np.int64), np.zeros(0)))
+            k = int(np.searchsorted(ts_ns, e.open_ts_ns, side="right")) - 1
             if k >= 0:
                 xs.append((e.open_ts_ns - t0) / 1e9)
                 ys.append(mid[k])

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crossbook import L2Book
+from crossbook import L2Book, dtypes
 from crossbook.messages import BookMessage, Instrument, Kind
 from crossbook.sync_rules import SequenceRule, Verdict
 
 # Fewer levels say little about the grid (one level's gcd is its own price).
 _MIN_LEVELS_FOR_TICK = 8
-_MAX_TICK_HINT = 1 << 40  # the core's largest tick for its default ladder width
 
 __all__ = ["SyncState", "Reason", "SyncEvent", "SyncStats", "BookSync", "BookNotSynced", "ChecksumFn"]
 
@@ -209,14 +208,14 @@ class BookSync:
 
     # -- transitions ------------------------------------------------------------
 
-    def _move(self, new: SyncState, ts: int, reason: Reason, detail: str = "") -> None:
+    def _move(self, new: SyncState, ts_ns: int, reason: Reason, detail: str = "") -> None:
         ev = SyncEvent(
-            self.instrument.venue, self.instrument.symbol, ts, self.state, new, reason, detail
+            self.instrument.venue, self.instrument.symbol, ts_ns, self.state, new, reason, detail
         )
         self.state = new
         self._cur.events.append(ev)
 
-    def _lose_sync(self, ts: int, reason: Reason, detail: str) -> None:
+    def _lose_sync(self, ts_ns: int, reason: Reason, detail: str) -> None:
         if self.state is SyncState.HALTED:
             return
         if reason is Reason.GAP:
@@ -226,7 +225,7 @@ class BookSync:
         self._cur.last_id = None
         self._cur.fresh_snapshot = True
         self._crossed = False
-        self._move(SyncState.RESYNCING, ts, reason, detail)
+        self._move(SyncState.RESYNCING, ts_ns, reason, detail)
 
     def _buffer_delta(self, msg: BookMessage) -> None:
         if self.state is SyncState.INIT:
@@ -292,7 +291,7 @@ class BookSync:
         if self.instrument.tick is not None or len(snapshot.levels) < _MIN_LEVELS_FOR_TICK:
             return
         tick = int(np.gcd.reduce(snapshot.levels["price"]))
-        if 1 < tick <= _MAX_TICK_HINT:
+        if 1 < tick <= dtypes.MAX_TICK_HINT:
             self.book.set_tick(tick)
 
     def _gap_after_snapshot(self, delta: BookMessage) -> None:
@@ -335,8 +334,8 @@ class BookSync:
             return ""  # a snapshot's own id and time are not comparable with a delta's
         if msg.first_seq is not None and cur.first_id is not None and msg.first_seq > cur.first_id:
             return f"its first id is above the last applied delta's ({cur.first_id})"
-        ts = msg.ts_exchange_ns
-        if ts is not None and cur.ts_exchange_ns is not None and ts > cur.ts_exchange_ns:
+        ts_ns = msg.ts_exchange_ns
+        if ts_ns is not None and cur.ts_exchange_ns is not None and ts_ns > cur.ts_exchange_ns:
             return f"its exchange time is after the last applied delta's ({cur.ts_exchange_ns} ns)"
         return ""
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["iso_ns"]
+__all__ = ["NS_PER_MS", "NS_PER_US", "iso_ns"]
+
+NS_PER_MS = 1_000_000  # venues stamp milliseconds; messages carry nanoseconds
+NS_PER_US = 1_000
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _ISO = re.compile(

@@ -79,7 +79,7 @@ class NormalizedFeed:
         rebuilt = snaps != self._snapshots or resyncs != self._resyncs
         applied = deltas - self._deltas
         self._snapshots, self._deltas, self._resyncs = snaps, deltas, resyncs
-        ts = msg.ts_recv_ns
+        ts_recv_ns = msg.ts_recv_ns
         if not sync.synced:
             if self.synced:
                 self.synced = False
@@ -87,12 +87,12 @@ class NormalizedFeed:
             return Change.NONE, None
         if not self.synced:
             self.synced = True
-            return Change.SYNCED, full_book_events(self.conv, sync.book, ts)
+            return Change.SYNCED, full_book_events(self.conv, sync.book, ts_recv_ns)
         windowed = bool(msg.depth_limit or sync.depth_limit)
         if rebuilt or applied > 1 or (applied == 1 and windowed):
             # The sync changed more than this message's levels (or cut the book to
             # its window): re-read the whole book rather than guess.
-            return Change.LEVELS, full_book_events(self.conv, sync.book, ts)
+            return Change.LEVELS, full_book_events(self.conv, sync.book, ts_recv_ns)
         if applied == 1 and msg.kind is Kind.DELTA and len(msg.levels):
             return Change.LEVELS, self.conv.level_events(msg.levels)
         return Change.HEARTBEAT, None
@@ -209,24 +209,24 @@ class Scanner:
             return
         self.last_ts_ns = max(self.last_ts_ns, msg.ts_recv_ns)
         change, levels = e.feed.update(msg, sync)
-        ts, i = msg.ts_recv_ns, e.index
+        ts_recv_ns, i = msg.ts_recv_ns, e.index
         if change is Change.NONE:
             return
         if change is Change.UNSYNCED:
-            self._emit(self.core.set_synced(i, False, ts))
+            self._emit(self.core.set_synced(i, False, ts_recv_ns))
         elif change is Change.HEARTBEAT:
-            self._emit(self.core.heartbeat(i, ts))
+            self._emit(self.core.heartbeat(i, ts_recv_ns))
         else:
             assert levels is not None
             if change is Change.SYNCED:
                 tick = e.feed.conv.tick(sync.book.tick)
                 if tick > 1 and self.core.book(i).tick == 1:
                     self.core.set_tick(i, tick)
-            self._emit(self.core.apply(i, levels, ts))
+            self._emit(self.core.apply(i, levels, ts_recv_ns))
             if change is Change.SYNCED:
-                self._emit(self.core.set_synced(i, True, ts))
+                self._emit(self.core.set_synced(i, True, ts_recv_ns))
         if self._on_update is not None and change is not Change.UNSYNCED:
-            self._on_update(i, ts)
+            self._on_update(i, ts_recv_ns)
 
     def finish(self, ts_ns: int | None = None) -> list[OpportunityEvent]:
         """Closes every open opportunity at ``ts_ns`` (default: the last message seen)."""

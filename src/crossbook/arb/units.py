@@ -44,8 +44,6 @@ __all__ = [
 ]
 
 _INT64_MAX = (1 << 63) - 1
-# The core's largest ladder tick hint (crossbook.sync uses the same bound).
-_MAX_TICK = 1 << 40
 #: Size exponent used for inverse listings' base units when nothing finer is
 #: declared: 8 decimals (a satoshi for BTC) keeps the round-down loss of one
 #: 100-USD contract at 60,000 USD below 1e-5 of its value.
@@ -226,7 +224,7 @@ class UnitConverter:
     def tick(self, tick: int) -> int:
         """The venue's tick hint at the common exponent (1 when it does not rescale)."""
         t = Fraction(tick * self._pmul, self._pdiv)
-        return int(t) if t.denominator == 1 and 1 <= t <= _MAX_TICK else 1
+        return int(t) if t.denominator == 1 and 1 <= t <= dtypes.MAX_TICK_HINT else 1
 
 
 def normalize_book(book: L2Book, listing: Listing, units: CommonUnits) -> L2Book:

@@ -266,9 +266,9 @@ class LiveFeed:
             if self._on_event:
                 self._on_event(ev)
 
-    def _status(self, conn: _Connection, ts: int, text: str, error: bool = False,
+    def _status(self, conn: _Connection, ts_ns: int, text: str, error: bool = False,
                 symbol: str | None = None) -> None:
-        st = Status(conn.venue, symbol, text, ts, error)
+        st = Status(conn.venue, symbol, text, ts_ns, error)
         self._out.append(st)
         if self._on_message:
             self._on_message(st, None)
@@ -312,14 +312,14 @@ class LiveFeed:
         for sync in conn.replay.syncs.values():
             self._emit_events(sync.reconnect(marker.ts_recv_ns))
 
-    def _resync_dropped(self, conn: _Connection, ts: int) -> None:
+    def _resync_dropped(self, conn: _Connection, ts_ns: int) -> None:
         names = conn.dropped_for
         conn.dropped_for = set()
         targets = conn.replay.syncs if _ALL in names else {
             s: conn.replay.syncs[s] for s in names if s in conn.replay.syncs}
         for symbol, sync in targets.items():
-            self._status(conn, ts, "frame dropped (slow consumer): resync", True, symbol)
-            self._emit_events(sync.reconnect(ts))
+            self._status(conn, ts_ns, "frame dropped (slow consumer): resync", True, symbol)
+            self._emit_events(sync.reconnect(ts_ns))
             conn.pending.pop(symbol, None)
             self._maybe_resync(conn, symbol)
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from crossbook.venues.bitfinex import CHECKSUM_FLAG, SEQ_ALL
+
 __all__ = ["VenueSpec", "SPECS", "spec_for"]
 
 Build = Callable[[Sequence[str]], list[bytes]]
@@ -135,7 +137,7 @@ OKX = VenueSpec(
 
 # -- Bitfinex v2 book: conf SEQ_ALL + checksum ----------------------------------------------
 
-_BFX_CONF = 65536 | 131072  # SEQ_ALL | checksum
+_BFX_CONF = SEQ_ALL | CHECKSUM_FLAG
 
 
 def _bitfinex_sub(symbols: Sequence[str]) -> list[bytes]:

@@ -96,6 +96,7 @@ def resolve(table: InstrumentTable, symbol: str, prices: Iterable[object],
     JSON numbers come in shortest form (0.002, not 0.0020), so their digits
     understate the venue's precision: a venue passes floors from its tick and
     lot sizes, and a later finer value is a ParseError naming it, as for text.
+    Decimal text has its twin, InstrumentTable.resolve, which reads the text's width.
     """
     inst = table.get(symbol)
     if inst is None:

@@ -1,12 +1,14 @@
 """Shared by the venues whose levels are decimal text that the venue trims
-(Coinbase, Gemini, KuCoin, Gate.io) or pads (Bitstamp): exponents with floors,
-level arrays from text rows or straight from the undecoded JSON, and ISO-8601
-times to integer nanoseconds.
+(Coinbase, Gemini, KuCoin, Gate.io) or pads (Bitstamp): level arrays from text
+rows or straight from the undecoded JSON (and the choice between the two, which
+Bybit and Bitget share), and ISO-8601 times to integer nanoseconds. Exponents are
+inferred by InstrumentTable.resolve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 import numpy as np
@@ -14,38 +16,13 @@ import numpy.typing as npt
 
 from crossbook.messages import Instrument, json_level_events, level_events
 from crossbook.timeutil import iso_ns
-from crossbook.venues.base import InstrumentTable, wire_decimals
+from crossbook.venues.base import DECODE_ERRORS
 
-__all__ = ["TextRows", "iso_ns", "resolve", "text_levels", "wire_levels"]
+__all__ = ["TextRows", "iso_ns", "read_wired", "text_levels", "wire_levels"]
 
 TextRows = list[list[str]]
-
-
-def _texts(rows: Iterable[Sequence[object]], col: int) -> list[str]:
-    out = []
-    for r in rows:
-        v = r[col] if len(r) > col else None
-        if isinstance(v, str):
-            out.append(v)
-    return out
-
-
-def resolve(table: InstrumentTable, symbol: str, rows: Iterable[Sequence[object]], *,
-            min_price_exp: int = 0, min_size_exp: int = 0) -> Instrument:
-    """The symbol's instrument, inferred once from the rows' widest text.
-
-    A venue that trims trailing zeros shows less precision in one message than
-    its instrument has, so the caller passes floors (its finest increments);
-    a later finer value is still a ParseError naming it, never rounded.
-    """
-    inst = table.get(symbol)
-    if inst is None:
-        rows = list(rows)
-        inst = Instrument(table.venue, symbol,
-                          price_exp=max(min_price_exp, wire_decimals(_texts(rows, 0))),
-                          size_exp=max(min_size_exp, wire_decimals(_texts(rows, 1))))
-        table.add(inst)
-    return inst
+_Wire = TypeVar("_Wire")
+_Read = TypeVar("_Read")
 
 
 def text_levels(bids: TextRows, asks: TextRows, inst: Instrument, *, ts_exchange_ns: int = 0,
@@ -69,3 +46,20 @@ def wire_levels(bids: msgspec.Raw, asks: msgspec.Raw, inst: Instrument, *, ts_ex
     """
     return json_level_events(bids, asks, inst.price_exp, inst.size_exp, ts_exchange_ns, ts_recv_ns,
                              snapshot=snapshot, strict=True)
+
+
+def read_wired(decode: Callable[[], _Wire], inst_of: Callable[[_Wire], Instrument | None],
+               read: Callable[[_Wire, Instrument], _Read | None]) -> _Read | None:
+    """A book read with its levels undecoded (wire_levels), or None for the decoding path:
+    a symbol without exponents yet (its rows fix them), or anything unusual, which that
+    path then parses or refuses exactly as it always has.
+
+    ``decode`` reads the frame with its level arrays left raw, ``inst_of`` names the
+    known instrument, ``read`` builds the result (None when a level does not fit).
+    """
+    try:
+        wire = decode()
+        inst = inst_of(wire)
+        return None if inst is None else read(wire, inst)
+    except (*DECODE_ERRORS, ValueError):
+        return None

@@ -70,6 +70,15 @@ def wire_decimals(texts: Iterable[str]) -> int:
     return best
 
 
+def _texts(rows: Iterable[Sequence[object]], col: int) -> list[str]:
+    out = []
+    for r in rows:
+        v = r[col] if len(r) > col else None
+        if isinstance(v, str):
+            out.append(v)
+    return out
+
+
 class InstrumentTable:
     """Exponents per symbol: given by the user, or inferred once from the first
     book message of a symbol (its wire precision) and fixed from then on; a later
@@ -82,16 +91,22 @@ class InstrumentTable:
     def get(self, symbol: str) -> Instrument | None:
         return self._by_symbol.get(symbol)
 
-    def resolve(self, symbol: str, rows: Iterable[Sequence[str]]) -> Instrument:
+    def resolve(self, symbol: str, rows: Iterable[Sequence[object]], *, min_price_exp: int = 0,
+                min_size_exp: int = 0) -> Instrument:
+        """The symbol's instrument, inferred once from the widest text of its [price, size] rows.
+
+        A venue that trims trailing zeros shows less precision in one message than
+        its instrument has, so the caller passes floors (its finest increments);
+        a later finer value is still a ParseError naming it, never rounded.
+        (JSON numbers have their own twin, _exactnum.resolve: a number has no text
+        width to read, so its digits are counted from its exact decimal value.)
+        """
         inst = self._by_symbol.get(symbol)
         if inst is None:
             rows = list(rows)
-            inst = Instrument(
-                self.venue,
-                symbol,
-                price_exp=wire_decimals(r[0] for r in rows),
-                size_exp=wire_decimals(r[1] for r in rows),
-            )
+            inst = Instrument(self.venue, symbol,
+                              price_exp=max(min_price_exp, wire_decimals(_texts(rows, 0))),
+                              size_exp=max(min_size_exp, wire_decimals(_texts(rows, 1))))
             self._by_symbol[symbol] = inst
         return inst
 

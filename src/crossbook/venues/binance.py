@@ -26,11 +26,11 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade, json_level_events
 from crossbook.sync_rules import BinanceFuturesRule, BinanceSpotRule, SequenceRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["BinanceSpot", "BinanceUsdm", "BinanceCoinm", "PARSERS", "sniff"]
 
-_MS = 1_000_000
 
 
 class _Envelope(msgspec.Struct):
@@ -96,7 +96,6 @@ _rows = msgspec.json.Decoder(list[list[str]])
 
 
 class _BinanceBase(VenueBase):
-    rest_path: ClassVar[str]
     rule: ClassVar[type[SequenceRule]]
 
     def sync_rule(self, symbol: str) -> SequenceRule:
@@ -164,12 +163,12 @@ class _BinanceBase(VenueBase):
             # The futures chain is pu == previous u: without it no delta can be placed.
             raise ParseError(self.venue, f"{d.s} U={d.U} u={d.u}: depth update without pu")
         inst = self.instruments.get(d.s) or self._instrument(d.s, d.b, d.a)
-        ts = (d.T or d.E) * _MS or None
+        ts_ns = (d.T or d.E) * NS_PER_MS or None
         try:
-            levels = json_level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts or 0, recv_ns)
+            levels = json_level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts_ns or 0, recv_ns)
         except (ValueError, OverflowError, TypeError) as exc:
             raise ParseError(self.venue, f"{d.s} U={d.U}: {exc}") from exc
-        return BookMessage(self.venue, d.s, Kind.DELTA, levels, recv_ns, ts,
+        return BookMessage(self.venue, d.s, Kind.DELTA, levels, recv_ns, ts_ns,
                            first_seq=d.U, last_seq=d.u, prev_seq=d.pu)
 
     def _quote(self, t: _Ticker, recv_ns: int) -> Quote:
@@ -178,7 +177,7 @@ class _BinanceBase(VenueBase):
         try:
             return Quote(self.venue, t.s, parse_fixed(t.b, p), parse_fixed(t.B, s),
                          parse_fixed(t.a, p), parse_fixed(t.A, s), t.u, recv_ns,
-                         (t.T or t.E) * _MS or None)
+                         (t.T or t.E) * NS_PER_MS or None)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.s} bookTicker u={t.u}: {exc}") from exc
 
@@ -189,7 +188,7 @@ class _BinanceBase(VenueBase):
         try:
             return Trade(self.venue, t.s, parse_fixed(t.p, inst.price_exp),
                          parse_fixed(t.q, inst.size_exp), aggressor, str(t.t), recv_ns,
-                         (t.T or t.E) * _MS or None)
+                         (t.T or t.E) * NS_PER_MS or None)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.s} trade {t.t}: {exc}") from exc
 
@@ -208,31 +207,28 @@ class _BinanceBase(VenueBase):
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad depth snapshot for {symbol} ({exc})", body) from exc
         inst = self._instrument(symbol, snap.bids, snap.asks)
-        ts = (snap.T or snap.E) * _MS or None
+        ts_ns = (snap.T or snap.E) * NS_PER_MS or None
         try:
             levels = json_level_events(snap.bids, snap.asks, inst.price_exp, inst.size_exp,
-                                       ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns, snapshot=True)
+                                       ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns, snapshot=True)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{symbol} snapshot {snap.lastUpdateId}: {exc}") from exc
-        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts,
+        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
                             last_seq=snap.lastUpdateId)]
 
 
 class BinanceSpot(_BinanceBase):
     venue: ClassVar[str] = "binance"
-    rest_path: ClassVar[str] = "/api/v3/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceSpotRule
 
 
 class BinanceUsdm(_BinanceBase):
     venue: ClassVar[str] = "binance_usdm"
-    rest_path: ClassVar[str] = "/fapi/v1/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
 
 
 class BinanceCoinm(_BinanceBase):
     venue: ClassVar[str] = "binance_coinm"
-    rest_path: ClassVar[str] = "/dapi/v1/depth"
     rule: ClassVar[type[SequenceRule]] = BinanceFuturesRule
 
 

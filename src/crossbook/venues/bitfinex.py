@@ -73,6 +73,7 @@ from crossbook.messages import (
     Trade,
 )
 from crossbook.sync_rules import Verdict
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._jsonnum import (
     decimals,
     decoder,
@@ -104,7 +105,6 @@ DEFAULT_EXP = 8
 _CRC_LEVELS = 25
 _NO_CHAIN = -1  # prev_seq of a probe: chains onto no real sequence number
 _I32 = 1 << 31
-_MS = 1_000_000
 
 
 # -- checksums ------------------------------------------------------------------------
@@ -492,7 +492,7 @@ class Bitfinex(VenueBase):
                 continue
             side = Side.BID if amount > 0 else Side.ASK
             out.append(Trade(self.venue, symbol, price, abs(amount), side, str(r[0]), recv_ns,
-                             r[1] * _MS))
+                             r[1] * NS_PER_MS))
         return out
 
     def _ticker(self, symbol: str, payload: object, recv_ns: int) -> Message:

@@ -53,7 +53,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues._textlevels import wire_levels
+from crossbook.venues._textlevels import read_wired, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, decode_json
 from crossbook.venues.okx import (
     depth_pairs,
@@ -195,24 +195,20 @@ class Bitget(VenueBase):
 
     def _wired(self, channel: str, inst_id: str, action: str | None, data: msgspec.Raw,
                recv_ns: int) -> list[_Wired] | None:
-        """The push's books with their levels read undecoded, or None for the decoding path:
-        the symbol's first snapshot (it fixes the exponents), or anything unusual, which
-        that path then parses or refuses exactly as it always has."""
-        inst = self.instruments.get(inst_id)
-        if inst is None:
-            return None
         snapshot = _BOOK_CHANNELS[channel][1] or action == "snapshot"
+        return read_wired(lambda: _wire_books.decode(data), lambda _: self.instruments.get(inst_id),
+                          lambda books, inst: self._wired_books(books, inst, snapshot, recv_ns))
+
+    def _wired_books(self, books: list[_WireBook], inst: Instrument, snapshot: bool,
+                     recv_ns: int) -> list[_Wired] | None:
         out = []
-        try:
-            for d in _wire_books.decode(data):
-                ts = ms_to_ns(self.venue, d.ts)
-                levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts, ts_recv_ns=recv_ns,
-                                     snapshot=snapshot)
-                if levels is None:
-                    return None
-                out.append(_Wired(d.ts, d.checksum, inst, levels))
-        except (*DECODE_ERRORS, ParseError):
-            return None
+        for d in books:
+            ts_ns = ms_to_ns(self.venue, d.ts)
+            levels = wire_levels(d.bids, d.asks, inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
+                                 snapshot=snapshot)
+            if levels is None:
+                return None
+            out.append(_Wired(d.ts, d.checksum, inst, levels))
         return out
 
     def _book(self, channel: str, inst_id: str, action: str | None, d: _Book | _Wired,
@@ -230,7 +226,7 @@ class Bitget(VenueBase):
             # The snapshot comes first on subscribe; BookSync would drop this anyway.
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
                            "exponents unknown, dropped", recv_ns, error=True, drop=Drop.STALE)]
-        ts = ms_to_ns(self.venue, d.ts)
+        ts_ns = ms_to_ns(self.venue, d.ts)
         if d.checksum is not None and not -_INT32 <= d.checksum < _INT32:
             raise ParseError(self.venue, f"{inst_id}: checksum {d.checksum} is not an int32")
         fresh = inst is None
@@ -239,7 +235,7 @@ class Bitget(VenueBase):
         else:
             if inst is None:
                 inst = infer_instrument(self.venue, inst_id, d.bids + d.asks)
-            levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts,
+            levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts_ns,
                                  ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT, count_col=None)
         # Registered only once the whole frame parsed: a bad frame fixes no exponents.
         if fresh:
@@ -247,7 +243,7 @@ class Bitget(VenueBase):
         if symbol != inst_id and self.instruments.get(symbol) is None:
             self.instruments.add(replace(inst, symbol=symbol))
         return [BookMessage(
-            self.venue, symbol, kind, levels, recv_ns, ts, checksum=d.checksum,
+            self.venue, symbol, kind, levels, recv_ns, ts_ns, checksum=d.checksum,
             checksum_alg=CHECKSUM_ALG if d.checksum is not None else None,
             depth_limit=depth, extra={"channel": channel})]
 
@@ -255,14 +251,14 @@ class Bitget(VenueBase):
         inst = self.instruments.get(inst_id)
         if len(row) != 4 or row[3] not in ("buy", "sell"):
             raise ParseError(self.venue, f"{inst_id}: trade row {row} is not [ts, px, sz, side]")
-        ts = ms_to_ns(self.venue, row[0])
+        ts_ns = ms_to_ns(self.venue, row[0])
         if inst is None:
             return Status(self.venue, inst_id, "trade not used: exponents unknown until "
                           "its first book snapshot", recv_ns)
         try:
             return Trade(self.venue, inst_id, parse_fixed(row[1], inst.price_exp),
                          parse_fixed(row[2], inst.size_exp),
-                         Side.BID if row[3] == "buy" else Side.ASK, None, recv_ns, ts)
+                         Side.BID if row[3] == "buy" else Side.ASK, None, recv_ns, ts_ns)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{inst_id} trade: {exc}") from exc
 

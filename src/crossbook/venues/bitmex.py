@@ -151,13 +151,13 @@ class Bitmex(VenueBase):
         prices = [_price(r, scheme) for r in rows]
         sizes = [0 if action == dtypes.DELETE else r["size"] for r in rows]
         stamps = [iso_ns(r["timestamp"]) for r in rows if "timestamp" in r]
-        ts = max(stamps) if stamps else None
+        ts_ns = max(stamps) if stamps else None
         levels = build_levels([_SIDES[r["side"]] for r in rows], prices, sizes, inst,
-                              actions=[action] * len(rows), ts_exchange_ns=ts or 0,
+                              actions=[action] * len(rows), ts_exchange_ns=ts_ns or 0,
                               ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
         if action != dtypes.DELETE and (levels["size"] == 0).any():
             raise ValueError(f"{symbol}: a level of size 0 outside a delete")
-        return BookMessage(self.venue, symbol, kind, levels, recv_ns, ts, depth_limit=depth)
+        return BookMessage(self.venue, symbol, kind, levels, recv_ns, ts_ns, depth_limit=depth)
 
     def _top_or_trade(self, table: str, row: dict[str, Any], recv_ns: int) -> Message:
         if self.instruments.get(row["symbol"]) is None:

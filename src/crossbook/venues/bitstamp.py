@@ -46,12 +46,12 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues._textlevels import resolve, text_levels
+from crossbook.timeutil import NS_PER_US
+from crossbook.venues._textlevels import text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bitstamp", "BitstampRule", "sniff"]
 
-_US = 1_000
 _BOOK = "diff_order_book_"
 _TRADES = "live_trades_"
 
@@ -154,19 +154,20 @@ class Bitstamp(VenueBase):
         if self.instruments.get(pair) is None and not (b.bids or b.asks):
             return [Status(self.venue, pair, f"empty book message at {us} before the pair's "
                                              "first row: exponents unknown", recv_ns)]
-        inst = resolve(self.instruments, pair, b.bids + b.asks)
-        levels = text_levels(b.bids, b.asks, inst, ts_exchange_ns=us * _US, ts_recv_ns=recv_ns,
-                             snapshot=kind is Kind.SNAPSHOT)
-        return [BookMessage(self.venue, pair, kind, levels, recv_ns, us * _US, last_seq=us)]
+        inst = self.instruments.resolve(pair, b.bids + b.asks)
+        ts_exchange_ns = us * NS_PER_US
+        levels = text_levels(b.bids, b.asks, inst, ts_exchange_ns=ts_exchange_ns,
+                             ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
+        return [BookMessage(self.venue, pair, kind, levels, recv_ns, ts_exchange_ns, last_seq=us)]
 
     def _trade(self, pair: str, t: _Trade, recv_ns: int) -> Trade:
         if t.type not in (0, 1):
             raise ValueError(f"trade {t.id} type {t.type} is not 0 (buy) or 1 (sell)")
-        inst = resolve(self.instruments, pair, [[t.price_str, t.amount_str]])
+        inst = self.instruments.resolve(pair, [[t.price_str, t.amount_str]])
         return Trade(self.venue, pair, parse_fixed(t.price_str, inst.price_exp),
                      parse_fixed(t.amount_str, inst.size_exp),
                      Side.BID if t.type == 0 else Side.ASK, str(t.id), recv_ns,
-                     _micros(t.microtimestamp) * _US)
+                     _micros(t.microtimestamp) * NS_PER_US)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Bitstamp.venue: Bitstamp}

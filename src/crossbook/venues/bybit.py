@@ -41,14 +41,24 @@ import numpy.typing as npt
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Kind, Message, Status, Trade, level_events
+from crossbook.messages import (
+    EMPTY_LEVELS,
+    BookMessage,
+    Drop,
+    Instrument,
+    Kind,
+    Message,
+    Status,
+    Trade,
+    level_events,
+)
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues._textlevels import wire_levels
+from crossbook.timeutil import NS_PER_MS
+from crossbook.venues._textlevels import read_wired, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Bybit", "BybitDepthRule", "sniff"]
 
-_MS = 1_000_000
 
 
 class BybitDepthRule:
@@ -164,18 +174,14 @@ class Bybit(VenueBase):
                       recv_ns, error=failed)
 
     def _wired(self, f: _Frame, recv_ns: int) -> _Wired | None:
-        """The depth with its levels read undecoded, or None for the decoding path: a
-        symbol without exponents yet (its first rows fix them), or anything unusual,
-        which that path then parses or refuses exactly as it always has."""
-        try:
-            d = _wire_depth.decode(f.data)
-        except DECODE_ERRORS:
-            return None
-        inst = self.instruments.get(d.s)
-        if inst is None:
-            return None
-        levels = wire_levels(d.b, d.a, inst, ts_exchange_ns=f.ts * _MS if f.ts is not None else 0,
-                             ts_recv_ns=recv_ns, snapshot=f.type == "snapshot")
+        return read_wired(lambda: _wire_depth.decode(f.data), lambda d: self.instruments.get(d.s),
+                          lambda d, inst: self._wired_depth(f, d, inst, recv_ns))
+
+    def _wired_depth(self, f: _Frame, d: _WireDepth, inst: Instrument,
+                     recv_ns: int) -> _Wired | None:
+        ts_exchange_ns = f.ts * NS_PER_MS if f.ts is not None else 0
+        levels = wire_levels(d.b, d.a, inst, ts_exchange_ns=ts_exchange_ns, ts_recv_ns=recv_ns,
+                             snapshot=f.type == "snapshot")
         return None if levels is None else _Wired(d.s, d.u, d.seq, levels)
 
     def _book(self, f: _Frame, d: _Depth | _Wired, recv_ns: int) -> list[Message]:
@@ -190,21 +196,22 @@ class Bybit(VenueBase):
             kind = Kind.DELTA
         else:
             raise ValueError(f"unknown book type {f.type!r}")
-        ts = f.ts * _MS if f.ts is not None else None
+        ts_ns = f.ts * NS_PER_MS if f.ts is not None else None
         if isinstance(d, _Wired):
             levels = d.levels
         else:
             inst = self.instruments.resolve(d.s, [*d.b, *d.a])
-            levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp, ts_exchange_ns=ts or 0,
-                                  ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
+            levels = level_events(d.b, d.a, inst.price_exp, inst.size_exp,
+                                  ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
+                                  snapshot=kind is Kind.SNAPSHOT)
         extra: dict[str, object] = {"topic": topic}
         if f.cts is not None:
-            extra["ts_engine_ns"] = f.cts * _MS
-        msg = BookMessage(self.venue, d.s, kind, levels, recv_ns, ts, last_seq=d.u,
+            extra["ts_engine_ns"] = f.cts * NS_PER_MS
+        msg = BookMessage(self.venue, d.s, kind, levels, recv_ns, ts_ns, last_seq=d.u,
                           cross_seq=d.seq, depth_limit=depth, extra=extra)
         if d.u == 1:
             # The service restarted: whatever the book held is void, whatever this message is.
-            reset = BookMessage(self.venue, d.s, Kind.RESET, EMPTY_LEVELS, recv_ns, ts,
+            reset = BookMessage(self.venue, d.s, Kind.RESET, EMPTY_LEVELS, recv_ns, ts_ns,
                                 last_seq=d.u, cross_seq=d.seq, extra={"topic": topic})
             return [reset, msg]
         return [msg]
@@ -217,7 +224,7 @@ class Bybit(VenueBase):
         price, size = parse_fixed(t.p, inst.price_exp), parse_fixed(t.v, inst.size_exp)
         if price < 0 or size < 0:
             raise ValueError(f"trade {t.i}: negative price or size")
-        return Trade(self.venue, t.s, price, size, aggressor, t.i, recv_ns, t.T * _MS)
+        return Trade(self.venue, t.s, price, size, aggressor, t.i, recv_ns, t.T * NS_PER_MS)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Bybit.venue: Bybit}

@@ -48,13 +48,12 @@ from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
+from crossbook.timeutil import NS_PER_MS, NS_PER_US
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "BybitLegacy", "CrossSeqRule", "sniff"]
 
-_US = 1_000
-_MS = 1_000_000
 _ID_SCALE = Decimal(10) ** 4
 _SIDES = {"Buy": Side.BID, "Sell": Side.ASK}
 _DEPTH = 25
@@ -139,7 +138,7 @@ class BybitLegacy(VenueBase):
         else:
             raise ValueError(f"unknown book message type {f.type!r}")
         seq = _int(f.cross_seq, "cross_seq")
-        ts = _int(f.timestamp_e6, "timestamp_e6") * _US
+        ts_ns = _int(f.timestamp_e6, "timestamp_e6") * NS_PER_US
         inst = self._instrument(symbol, [r for _, rows in groups for r in rows])
         sides: list[int] = []
         prices: list[object] = []
@@ -153,11 +152,11 @@ class BybitLegacy(VenueBase):
                 prices.append(_price(r))
                 sizes.append(0 if action == dtypes.DELETE else r["size"])
                 actions.append(action)
-        levels = build_levels(sides, prices, sizes, inst, actions=actions, ts_exchange_ns=ts,
+        levels = build_levels(sides, prices, sizes, inst, actions=actions, ts_exchange_ns=ts_ns,
                               ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
         if kind is Kind.DELTA and ((levels["action"] != dtypes.DELETE) & (levels["size"] == 0)).any():
             raise ValueError("insert or update with size 0")
-        return BookMessage(self.venue, symbol, kind, levels, recv_ns, ts, last_seq=seq,
+        return BookMessage(self.venue, symbol, kind, levels, recv_ns, ts_ns, last_seq=seq,
                            cross_seq=seq, depth_limit=_DEPTH, extra={"topic": f.topic})
 
     def _trades(self, data: object, recv_ns: int) -> list[Message]:
@@ -167,7 +166,8 @@ class BybitLegacy(VenueBase):
             inst = self._instrument(symbol, [t])
             out.append(Trade(self.venue, symbol, to_mantissa(t["price"], inst.price_exp),
                              to_mantissa(t["size"], inst.size_exp), _SIDES[t["side"]],
-                             str(t["trade_id"]), recv_ns, _int(t["trade_time_ms"], "time") * _MS))
+                             str(t["trade_id"]), recv_ns,
+                             _int(t["trade_time_ms"], "time") * NS_PER_MS))
         return out
 
 

@@ -45,7 +45,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, Verdict
-from crossbook.venues._textlevels import iso_ns, resolve, text_levels
+from crossbook.venues._textlevels import iso_ns, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseExchange", "ExchangeTimeRule", "sniff"]
@@ -113,11 +113,11 @@ class ExchangeTimeRule:
         return Verdict.APPLY
 
     def next(self, last_id: int | None, msg: BookMessage) -> Verdict:
-        ts = msg.ts_exchange_ns
-        if ts is not None and self._last_ns is not None and ts < self._last_ns:
+        ts_ns = msg.ts_exchange_ns
+        if ts_ns is not None and self._last_ns is not None and ts_ns < self._last_ns:
             return Verdict.GAP
-        if ts is not None:
-            self._last_ns = ts
+        if ts_ns is not None:
+            self._last_ns = ts_ns
         return Verdict.APPLY
 
 
@@ -147,12 +147,12 @@ class CoinbaseExchange(VenueBase):
             raise ParseError(self.venue, f"{m.product_id}: {exc}", frame) from exc
 
     def _snapshot(self, m: _Snapshot, recv_ns: int) -> BookMessage:
-        inst = resolve(self.instruments, m.product_id, m.bids + m.asks,
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
-        ts = iso_ns(m.time) if m.time is not None else None
-        levels = text_levels(m.bids, m.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
+        inst = self.instruments.resolve(m.product_id, m.bids + m.asks,
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        ts_ns = iso_ns(m.time) if m.time is not None else None
+        levels = text_levels(m.bids, m.asks, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
                              snapshot=True)
-        return BookMessage(self.venue, m.product_id, Kind.SNAPSHOT, levels, recv_ns, ts)
+        return BookMessage(self.venue, m.product_id, Kind.SNAPSHOT, levels, recv_ns, ts_ns)
 
     def _update(self, m: _L2Update, recv_ns: int) -> BookMessage:
         sides: tuple[list[list[str]], list[list[str]]] = ([], [])
@@ -161,36 +161,36 @@ class CoinbaseExchange(VenueBase):
             if side is None:
                 raise ValueError(f"change {change!r} has no side buy/sell")
             sides[side].append(change[1:])
-        inst = resolve(self.instruments, m.product_id, sides[0] + sides[1],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
-        ts = iso_ns(m.time) if m.time is not None else None
-        levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts or 0,
+        inst = self.instruments.resolve(m.product_id, sides[0] + sides[1],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        ts_ns = iso_ns(m.time) if m.time is not None else None
+        levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts_ns or 0,
                              ts_recv_ns=recv_ns)
-        return BookMessage(self.venue, m.product_id, Kind.DELTA, levels, recv_ns, ts)
+        return BookMessage(self.venue, m.product_id, Kind.DELTA, levels, recv_ns, ts_ns)
 
     def _trade(self, m: _Match, recv_ns: int) -> Message:
         maker = _SIDES.get(m.side)
         if maker is None:
             raise ValueError(f"match side {m.side!r} is not buy/sell")
-        inst = resolve(self.instruments, m.product_id, [[m.price, m.size]],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, [[m.price, m.size]],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         aggressor = Side.ASK if maker == 0 else Side.BID
         return Trade(self.venue, m.product_id, parse_fixed(m.price, inst.price_exp),
                      parse_fixed(m.size, inst.size_exp), aggressor, str(m.trade_id), recv_ns,
                      iso_ns(m.time))
 
     def _ticker(self, m: _Ticker, recv_ns: int) -> Message:
-        ts = iso_ns(m.time) if m.time is not None else None
+        ts_ns = iso_ns(m.time) if m.time is not None else None
         bid, bq, ask, aq = m.best_bid, m.best_bid_size, m.best_ask, m.best_ask_size
         if bid is None or bq is None or ask is None or aq is None:
             return Status(self.venue, m.product_id,
                           f"ticker seq {m.sequence}: bid {bid} ask {ask} (no sizes)", recv_ns)
-        inst = resolve(self.instruments, m.product_id, [[bid, bq], [ask, aq]],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        inst = self.instruments.resolve(m.product_id, [[bid, bq], [ask, aq]],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
         p, s = inst.price_exp, inst.size_exp
         # The ticker's sequence is the full channel's, not an id the level2 book reaches.
         return Quote(self.venue, m.product_id, parse_fixed(bid, p), parse_fixed(bq, s),
-                     parse_fixed(ask, p), parse_fixed(aq, s), None, recv_ns, ts)
+                     parse_fixed(ask, p), parse_fixed(aq, s), None, recv_ns, ts_ns)
 
     def _other(self, frame: bytes, recv_ns: int) -> Message:
         obj = decode_json(self.venue, frame)

@@ -61,7 +61,7 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import ContiguousRule, SequenceRule
-from crossbook.venues._textlevels import iso_ns, resolve, text_levels
+from crossbook.venues._textlevels import iso_ns, text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "CoinbaseAdvanced", "sniff"]
@@ -143,32 +143,32 @@ class CoinbaseAdvanced(VenueBase):
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"malformed JSON ({exc})", frame) from exc
         try:
-            ts = iso_ns(env.timestamp)
-            out = self._records(env, ts, recv_ns)
+            ts_ns = iso_ns(env.timestamp)
+            out = self._records(env, ts_ns, recv_ns)
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {env.channel} events ({exc})", frame) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             where = f"{env.channel} #{env.sequence_num}"
             raise ParseError(self.venue, f"{where}: {exc}", frame) from exc
         touched = {m.symbol for m in out if isinstance(m, BookMessage)}
-        out.extend(self._carriers(touched, env.sequence_num, ts, recv_ns))
+        out.extend(self._carriers(touched, env.sequence_num, ts_ns, recv_ns))
         return out
 
-    def _records(self, env: _Envelope, ts: int, recv_ns: int) -> list[Message]:
+    def _records(self, env: _Envelope, ts_ns: int, recv_ns: int) -> list[Message]:
         ch, seq, events = env.channel, env.sequence_num, env.events
         if ch == "l2_data":
-            return [self._book(e, seq, ts, recv_ns) for e in _l2_events.decode(events)]
+            return [self._book(e, seq, ts_ns, recv_ns) for e in _l2_events.decode(events)]
         if ch == "market_trades":
             return [self._trade(t, recv_ns) for e in _trade_events.decode(events) for t in e.trades]
         if ch in ("ticker", "ticker_batch"):
-            return [self._quote(t, ts, recv_ns) for e in _ticker_events.decode(events)
+            return [self._quote(t, ts_ns, recv_ns) for e in _ticker_events.decode(events)
                     for t in e.tickers]
         if ch == "heartbeats":
             beats = [e.heartbeat_counter for e in _heartbeat_events.decode(events)]
             return [Status(self.venue, None, f"heartbeat #{seq} counter {beats}", recv_ns)]
         return [Status(self.venue, None, f"{ch} #{seq}", recv_ns)]
 
-    def _book(self, e: _L2Event, seq: int, ts: int, recv_ns: int) -> BookMessage:
+    def _book(self, e: _L2Event, seq: int, ts_ns: int, recv_ns: int) -> BookMessage:
         kind = _KINDS.get(e.type)
         if kind is None:
             raise ValueError(f"l2_data event type {e.type!r} is not snapshot/update")
@@ -181,17 +181,17 @@ class CoinbaseAdvanced(VenueBase):
             sides[side is Side.ASK].append([r.price_level, r.new_quantity])
             if r.event_time is not None:
                 engine_ns = max(engine_ns, iso_ns(r.event_time))
-        inst = resolve(self.instruments, e.product_id, sides[0] + sides[1],
-                       min_price_exp=_FLOOR, min_size_exp=_FLOOR)
-        levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts, ts_recv_ns=recv_ns,
+        inst = self.instruments.resolve(e.product_id, sides[0] + sides[1],
+                                        min_price_exp=_FLOOR, min_size_exp=_FLOOR)
+        levels = text_levels(sides[0], sides[1], inst, ts_exchange_ns=ts_ns, ts_recv_ns=recv_ns,
                              snapshot=kind is Kind.SNAPSHOT)
-        return BookMessage(self.venue, e.product_id, kind, levels, recv_ns, ts, last_seq=seq,
+        return BookMessage(self.venue, e.product_id, kind, levels, recv_ns, ts_ns, last_seq=seq,
                            conn_seq=seq, extra={"event_time_ns": engine_ns or None})
 
-    def _carriers(self, touched: set[str], seq: int, ts: int, recv_ns: int) -> Iterable[Message]:
+    def _carriers(self, touched: set[str], seq: int, ts_ns: int, recv_ns: int) -> Iterable[Message]:
         for inst in self.instruments:
             if inst.symbol not in touched:
-                yield BookMessage(self.venue, inst.symbol, Kind.DELTA, EMPTY_LEVELS, recv_ns, ts,
+                yield BookMessage(self.venue, inst.symbol, Kind.DELTA, EMPTY_LEVELS, recv_ns, ts_ns,
                                   last_seq=seq, conn_seq=seq, extra={"sequence_only": True})
 
     def _trade(self, t: _MarketTrade, recv_ns: int) -> Message:
@@ -202,7 +202,7 @@ class CoinbaseAdvanced(VenueBase):
                      parse_fixed(t.size, inst.size_exp), None, t.trade_id, recv_ns,
                      iso_ns(t.time))
 
-    def _quote(self, t: _Tick, ts: int, recv_ns: int) -> Message:
+    def _quote(self, t: _Tick, ts_ns: int, recv_ns: int) -> Message:
         bid, bq, ask, aq = t.best_bid, t.best_bid_quantity, t.best_ask, t.best_ask_quantity
         if bid is None or bq is None or ask is None or aq is None:
             text = f"ticker bid {bid} ask {ask} (no sizes)"
@@ -213,7 +213,7 @@ class CoinbaseAdvanced(VenueBase):
                           recv_ns)
         p, s = inst.price_exp, inst.size_exp
         return Quote(self.venue, t.product_id, parse_fixed(bid, p), parse_fixed(bq, s),
-                     parse_fixed(ask, p), parse_fixed(aq, s), None, recv_ns, ts)
+                     parse_fixed(ask, p), parse_fixed(aq, s), None, recv_ns, ts_ns)
 
     def _control(self, frame: bytes, recv_ns: int) -> Message:
         obj = decode_json(self.venue, frame)

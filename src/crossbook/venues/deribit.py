@@ -43,12 +43,12 @@ from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import PrevChainRule, SequenceRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Deribit", "sniff"]
 
-_MS = 1_000_000
 _ACTIONS = {"new": dtypes.ADD, "change": dtypes.UPDATE, "delete": dtypes.DELETE}
 # Option ticks go down to 0.0001 (tick_size_steps) and amounts to 0.1 contract;
 # JSON numbers are shortest-form, so a first snapshot of 0.002-only prices must
@@ -190,11 +190,11 @@ class Deribit(VenueBase):
         else:
             raise ValueError(f"unknown book type {b.type!r}")
         inst = self._instrument(b.instrument_name, prices, sizes)
-        ts = b.timestamp * _MS
-        levels = build_levels(sides, prices, sizes, inst, actions=actions, ts_exchange_ns=ts,
+        ts_ns = b.timestamp * NS_PER_MS
+        levels = build_levels(sides, prices, sizes, inst, actions=actions, ts_exchange_ns=ts_ns,
                               ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
         depth = int(channel.split(".")[3]) if grouped and channel.split(".")[3].isdigit() else None
-        return BookMessage(self.venue, b.instrument_name, kind, levels, recv_ns, ts,
+        return BookMessage(self.venue, b.instrument_name, kind, levels, recv_ns, ts_ns,
                            last_seq=b.change_id,
                            prev_seq=None if kind is Kind.SNAPSHOT else b.prev_change_id,
                            depth_limit=depth, extra={"channel": channel})
@@ -208,7 +208,7 @@ class Deribit(VenueBase):
         bs, as_ = (to_mantissa(v, inst.size_exp) for v in (values[1], values[3]))
         # The ticker has no change_id, so it cannot be matched to a book state: seq None.
         return [Quote(self.venue, t.instrument_name, bp, bs, ap, as_, None, recv_ns,
-                      t.timestamp * _MS)]
+                      t.timestamp * NS_PER_MS)]
 
     def _trade(self, t: _Trade, recv_ns: int) -> Trade:
         inst = self._instrument(t.instrument_name, [t.price], [t.amount])
@@ -217,7 +217,7 @@ class Deribit(VenueBase):
             raise ValueError(f"trade {t.trade_id}: unknown direction {t.direction!r}")
         return Trade(self.venue, t.instrument_name, to_mantissa(t.price, inst.price_exp),
                      to_mantissa(t.amount, inst.size_exp), aggressor, t.trade_id, recv_ns,
-                     t.timestamp * _MS)
+                     t.timestamp * NS_PER_MS)
 
 
 def _row(row: list[Any], grouped: bool) -> tuple[int, object, object]:

@@ -66,13 +66,13 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
-from crossbook.venues._textlevels import resolve, text_levels, wire_levels
+from crossbook.timeutil import NS_PER_MS
+from crossbook.venues._textlevels import read_wired, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
 
 _PRICE_FLOOR, _SIZE_FLOOR = 8, 10
-_MS = 1_000_000
 
 
 class _Env(msgspec.Struct):
@@ -189,13 +189,13 @@ class _GateBase(VenueBase):
 
     def _levels(self, symbol: str, b: _Book, recv_ns: int, snapshot: bool,
                 depth: int) -> BookMessage:
-        inst = resolve(self.instruments, symbol, b.b + b.a, min_price_exp=_PRICE_FLOOR,
-                       min_size_exp=_SIZE_FLOOR)
-        ts = b.t * _MS if b.t is not None else None
-        levels = text_levels(b.b, b.a, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
+        inst = self.instruments.resolve(symbol, b.b + b.a, min_price_exp=_PRICE_FLOOR,
+                                        min_size_exp=_SIZE_FLOOR)
+        ts_ns = b.t * NS_PER_MS if b.t is not None else None
+        levels = text_levels(b.b, b.a, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns,
                              snapshot=snapshot)
         return BookMessage(self.venue, symbol, Kind.SNAPSHOT if snapshot else Kind.DELTA, levels,
-                           recv_ns, ts, first_seq=None if snapshot else b.U, last_seq=b.u,
+                           recv_ns, ts_ns, first_seq=None if snapshot else b.U, last_seq=b.u,
                            depth_limit=depth)
 
     def _trade(self, t: _Trade, recv_ns: int) -> Message:
@@ -254,24 +254,21 @@ class GateSpot(_GateBase):
             raise ParseError(self.venue, f"{pair} order_book: {exc}", body) from exc
 
     def _wired_snapshot(self, pair: str, body: bytes, recv_ns: int) -> BookMessage | None:
-        """The snapshot with its levels read undecoded, or None for the decoding path: a
-        pair without exponents yet (its rows fix them), or anything unusual, which that
-        path then parses or refuses exactly as it always has. (Pushes are left to that
-        path: a few levels each, they decode faster than the undecoded read sets up.)"""
-        inst = self.instruments.get(pair)
-        if inst is None:
-            return None
-        try:
-            snap = _wire_snapshot.decode(body)
-        except DECODE_ERRORS:
-            return None
-        ts = snap.current * _MS if snap.current is not None else None
-        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
-                             snapshot=True)
+        # Pushes are left to the decoding path: a few levels each, they decode faster
+        # than the undecoded read sets up.
+        return read_wired(lambda: _wire_snapshot.decode(body),
+                          lambda _: self.instruments.get(pair),
+                          lambda snap, inst: self._wired_message(pair, snap, inst, recv_ns))
+
+    def _wired_message(self, pair: str, snap: _WireSnapshot, inst: Instrument,
+                       recv_ns: int) -> BookMessage | None:
+        ts_ns = snap.current * NS_PER_MS if snap.current is not None else None
+        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
+                             ts_recv_ns=recv_ns, snapshot=True)
         if levels is None:
             return None
-        return BookMessage(self.venue, pair, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=snap.id,
-                           depth_limit=self.depth)
+        return BookMessage(self.venue, pair, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
+                           last_seq=snap.id, depth_limit=self.depth)
 
 
 class GateObu(_GateBase):

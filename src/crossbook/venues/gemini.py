@@ -47,14 +47,14 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues._textlevels import resolve, text_levels
+from crossbook.timeutil import NS_PER_MS
+from crossbook.venues._textlevels import text_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, decode_json
 
 __all__ = ["PARSERS", "Gemini", "sniff"]
 
 # Book quantities stop at 8 decimals but trades go to 10 ("0.0149920461" BTC, in the capture).
 _PRICE_FLOOR, _SIZE_FLOOR = 8, 10
-_MS = 1_000_000
 _SIDES = {"buy": 0, "sell": 1}
 
 
@@ -114,8 +114,8 @@ class Gemini(VenueBase):
                 raise ValueError(f"change {change!r} has no side buy/sell")
             sides[side].append(change[1:])
         snapshot = m.trades is not None or m.auction_events is not None
-        inst = resolve(self.instruments, m.symbol, sides[0] + sides[1],
-                       min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
+        inst = self.instruments.resolve(m.symbol, sides[0] + sides[1],
+                                        min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
         levels = text_levels(sides[0], sides[1], inst, ts_recv_ns=recv_ns, snapshot=snapshot)
         out: list[Message] = [BookMessage(self.venue, m.symbol,
                                           Kind.SNAPSHOT if snapshot else Kind.DELTA,
@@ -136,12 +136,12 @@ class Gemini(VenueBase):
         taker = _SIDES.get(t.side)
         if taker is None:
             raise ValueError(f"trade side {t.side!r} is not buy/sell")
-        inst = resolve(self.instruments, t.symbol, [[t.price, t.quantity]],
-                       min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
+        inst = self.instruments.resolve(t.symbol, [[t.price, t.quantity]],
+                                        min_price_exp=_PRICE_FLOOR, min_size_exp=_SIZE_FLOOR)
         ids = [i for i in (t.tid, t.event_id, t.eventid) if i is not None]
         return Trade(self.venue, t.symbol, parse_fixed(t.price, inst.price_exp),
                      parse_fixed(t.quantity, inst.size_exp), Side.BID if taker == 0 else Side.ASK,
-                     str(ids[0]) if ids else None, recv_ns, t.timestamp * _MS)
+                     str(ids[0]) if ids else None, recv_ns, t.timestamp * NS_PER_MS)
 
     def _other(self, frame: bytes, recv_ns: int, exc: msgspec.ValidationError) -> Message:
         obj = decode_json(self.venue, frame)

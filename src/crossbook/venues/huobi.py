@@ -52,12 +52,12 @@ from crossbook.messages import (
     json_level_events,
 )
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._exactnum import decimals, to_mantissa
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "HuobiSpot", "HuobiSwap", "sniff"]
 
-_MS = 1_000_000
 _DEPTH = 150
 _INT64_DIGITS = 18  # every 18-digit mantissa fits an int64
 
@@ -196,22 +196,22 @@ class _HuobiBase(VenueBase):
 
     def _snapshot(self, symbol: str, d: _Depth, recv_ns: int) -> list[Message]:
         inst = self.instruments.get(symbol) or self._instrument(symbol, _decimal_rows(d))
-        ts = d.ts * _MS
+        ts_ns = d.ts * NS_PER_MS
         try:
-            levels = json_level_events(d.bids, d.asks, inst.price_exp, inst.size_exp, ts, recv_ns,
-                                       snapshot=True)
+            levels = json_level_events(d.bids, d.asks, inst.price_exp, inst.size_exp, ts_ns,
+                                       recv_ns, snapshot=True)
         except (ValueError, OverflowError) as exc:
             if any(r[0] < 0 or r[1] < 0 for r in _decimal_rows(d)):
                 raise
             # A valid book this instrument's mantissas cannot hold exactly: the book
             # already held is older than the venue's, so it is withheld, loudly.
-            return [BookMessage(self.venue, symbol, Kind.RESET, EMPTY_LEVELS, recv_ns, ts,
+            return [BookMessage(self.venue, symbol, Kind.RESET, EMPTY_LEVELS, recv_ns, ts_ns,
                                 last_seq=d.version, cross_seq=d.mrid),
                     Status(self.venue, symbol, f"book version {d.version} not representable: {exc}",
                            recv_ns, error=True)]
         if (levels["size"] == 0).any():
             raise ValueError(f"{symbol} version {d.version}: a level of size 0 in a snapshot")
-        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts,
+        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
                             last_seq=d.version, cross_seq=d.mrid, depth_limit=_DEPTH)]
 
     def _trade(self, symbol: str, t: _Trade, recv_ns: int) -> Trade:
@@ -222,7 +222,7 @@ class _HuobiBase(VenueBase):
         trade_id = t.tradeId if t.tradeId is not None else t.id
         return Trade(self.venue, symbol, to_mantissa(t.price, inst.price_exp),
                      to_mantissa(t.amount, inst.size_exp), aggressor,
-                     None if trade_id is None else str(trade_id), recv_ns, t.ts * _MS)
+                     None if trade_id is None else str(trade_id), recv_ns, t.ts * NS_PER_MS)
 
 
 class HuobiSpot(_HuobiBase):

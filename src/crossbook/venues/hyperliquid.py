@@ -33,12 +33,12 @@ from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Status, Trade
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._exactnum import build_levels, resolve
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Hyperliquid", "sniff"]
 
-_MS = 1_000_000
 _DEPTH = 20
 _PERP_FLOOR = (6, 5)
 _SPOT_FLOOR = (8, 8)
@@ -119,14 +119,14 @@ class Hyperliquid(VenueBase):
         rows = [*bids, *asks]
         inst = self._instrument(b.coin, [r.px for r in rows], [r.sz for r in rows])
         sides = [int(Side.BID)] * len(bids) + [int(Side.ASK)] * len(asks)
-        ts = b.time * _MS
+        ts_ns = b.time * NS_PER_MS
         levels = build_levels(sides, [r.px for r in rows], [r.sz for r in rows], inst,
-                              counts=[r.n for r in rows], ts_exchange_ns=ts,
+                              counts=[r.n for r in rows], ts_exchange_ns=ts_ns,
                               ts_recv_ns=recv_ns, snapshot=True)
         if (levels["size"] == 0).any():
             raise ValueError(f"{b.coin} snapshot at {b.time} has a level of size 0")
         self._book_ms[b.coin] = b.time
-        return BookMessage(self.venue, b.coin, Kind.SNAPSHOT, levels, recv_ns, ts,
+        return BookMessage(self.venue, b.coin, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
                            depth_limit=_DEPTH)
 
     def _trade(self, t: _Trade, recv_ns: int) -> Trade:
@@ -139,7 +139,7 @@ class Hyperliquid(VenueBase):
         if price < 0 or size < 0:
             raise ValueError(f"trade {t.tid}: negative price or size")
         return Trade(self.venue, t.coin, price, size, aggressor,
-                     None if t.tid is None else str(t.tid), recv_ns, t.time * _MS)
+                     None if t.tid is None else str(t.tid), recv_ns, t.time * NS_PER_MS)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Hyperliquid.venue: Hyperliquid}

@@ -276,7 +276,7 @@ class KrakenV1(VenueBase):
                            _seconds_ns(self.venue, value[2]))
 
     def _quote(self, pair: str, bp: object, bs: object, ap: object, as_: object,
-               recv_ns: int, ts: int | None) -> Quote:
+               recv_ns: int, ts_ns: int | None) -> Quote:
         if not all(isinstance(x, str) for x in (bp, bs, ap, as_)):
             raise ParseError(self.venue, f"{pair}: quote values must be decimal text")
         texts: list[list[str]] = [[str(bp), str(bs)], [str(ap), str(as_)]]
@@ -285,7 +285,8 @@ class KrakenV1(VenueBase):
         bid_price, bid_size = self._fixed(pair, texts[0][0], p), self._fixed(pair, texts[0][1], s)
         ask_price, ask_size = self._fixed(pair, texts[1][0], p), self._fixed(pair, texts[1][1], s)
         self.instruments.add(inst)
-        return Quote(self.venue, pair, bid_price, bid_size, ask_price, ask_size, None, recv_ns, ts)
+        return Quote(self.venue, pair, bid_price, bid_size, ask_price, ask_size, None, recv_ns,
+                     ts_ns)
 
     def _guess(self, pair: str, rows: list[list[str]]) -> Instrument:
         """The pair's instrument, or one inferred from the wire's fixed width; the

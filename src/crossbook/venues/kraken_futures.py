@@ -43,12 +43,12 @@ from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind
 from crossbook.messages import BookMessage, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import ContiguousRule, SequenceRule
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._jsonnum import decimals, level_array, mantissa, max_decimals
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "KrakenFutures", "sniff"]
 
-_MS = 1_000_000
 
 
 class _Level(msgspec.Struct):
@@ -114,7 +114,7 @@ _ticker = msgspec.json.Decoder(_Ticker)
 
 
 def _ms(value: int | None) -> int | None:
-    return value * _MS if value else None
+    return value * NS_PER_MS if value else None
 
 
 class KrakenFutures(VenueBase):
@@ -168,9 +168,9 @@ class KrakenFutures(VenueBase):
         rows = [self._row(inst, Side.BID, lv.price, lv.qty) for lv in s.bids]
         rows += [self._row(inst, Side.ASK, lv.price, lv.qty) for lv in s.asks]
         self.instruments.add(inst)  # only once the whole snapshot is exact
-        ts = _ms(s.timestamp)
-        events = level_array(rows, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns, snapshot=True)
-        return BookMessage(self.venue, s.product_id, Kind.SNAPSHOT, events, recv_ns, ts,
+        ts_ns = _ms(s.timestamp)
+        events = level_array(rows, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns, snapshot=True)
+        return BookMessage(self.venue, s.product_id, Kind.SNAPSHOT, events, recv_ns, ts_ns,
                            last_seq=s.seq)
 
     def _delta(self, d: _Delta, recv_ns: int) -> Message:
@@ -183,11 +183,11 @@ class KrakenFutures(VenueBase):
             # snapshot supersedes any delta before it anyway: report, do not guess.
             return Status(self.venue, d.product_id, f"book delta seq {d.seq} before the product's "
                           "snapshot: superseded by it", recv_ns)
-        ts = _ms(d.timestamp)
+        ts_ns = _ms(d.timestamp)
         row = self._row(inst, side, d.price, d.qty)
         return BookMessage(self.venue, d.product_id, Kind.DELTA,
-                           level_array([row], ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns),
-                           recv_ns, ts, last_seq=d.seq)
+                           level_array([row], ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns),
+                           recv_ns, ts_ns, last_seq=d.seq)
 
     def _row(
         self, inst: Instrument, side: Side, price: Decimal, qty: Decimal

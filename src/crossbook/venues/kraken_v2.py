@@ -198,7 +198,7 @@ class KrakenV2(VenueBase):
                                [lv.qty for _, lv in levels])
             rows = [(side, mantissa(lv.price, inst.price_exp), mantissa(lv.qty, inst.size_exp), 0)
                     for side, lv in levels]
-            ts = rfc3339_ns(b.timestamp) if b.timestamp is not None else None
+            ts_ns = rfc3339_ns(b.timestamp) if b.timestamp is not None else None
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{b.symbol}: {exc}") from exc
         if any(price <= 0 or size < 0 for _, price, size, _ in rows):
@@ -209,8 +209,8 @@ class KrakenV2(VenueBase):
             self._depth[b.symbol] = next((d for d in DEPTHS if d >= most), DEPTHS[-1])
         return BookMessage(
             self.venue, b.symbol, Kind.SNAPSHOT if snapshot else Kind.DELTA,
-            level_array(rows, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns, snapshot=snapshot),
-            recv_ns, ts, checksum=b.checksum,
+            level_array(rows, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns, snapshot=snapshot),
+            recv_ns, ts_ns, checksum=b.checksum,
             checksum_alg=CHECKSUM_ALG if b.checksum is not None else None,
             depth_limit=self.depth_limit(b.symbol),
         )
@@ -221,7 +221,7 @@ class KrakenV2(VenueBase):
         try:
             inst = self._guess(t.symbol, [t.price], [t.qty])
             price, size = mantissa(t.price, inst.price_exp), mantissa(t.qty, inst.size_exp)
-            ts = rfc3339_ns(t.timestamp) if t.timestamp is not None else None
+            ts_ns = rfc3339_ns(t.timestamp) if t.timestamp is not None else None
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.symbol} trade {t.trade_id}: {exc}") from exc
         if price <= 0 or size <= 0:
@@ -229,7 +229,7 @@ class KrakenV2(VenueBase):
         self.instruments.add(inst)
         aggressor = Side.BID if t.side == "buy" else Side.ASK  # side is the taker's
         trade_id = None if t.trade_id is None else str(t.trade_id)
-        return Trade(self.venue, t.symbol, price, size, aggressor, trade_id, recv_ns, ts)
+        return Trade(self.venue, t.symbol, price, size, aggressor, trade_id, recv_ns, ts_ns)
 
     def _ticker(self, t: _Ticker, recv_ns: int) -> Quote:
         try:
@@ -237,13 +237,13 @@ class KrakenV2(VenueBase):
             p, s = inst.price_exp, inst.size_exp
             values = (mantissa(t.bid, p), mantissa(t.bid_qty, s),
                       mantissa(t.ask, p), mantissa(t.ask_qty, s))
-            ts = rfc3339_ns(t.timestamp) if t.timestamp is not None else None
+            ts_ns = rfc3339_ns(t.timestamp) if t.timestamp is not None else None
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.symbol} ticker: {exc}") from exc
         if min(values) < 0:
             raise ParseError(self.venue, f"{t.symbol} ticker: negative value")
         self.instruments.add(inst)
-        return Quote(self.venue, t.symbol, *values, None, recv_ns, ts)
+        return Quote(self.venue, t.symbol, *values, None, recv_ns, ts_ns)
 
 
 #: Venue name -> parser class; crossbook.venues.registry collects these from every module.

@@ -54,15 +54,15 @@ import msgspec
 from crossbook._side import Side
 from crossbook.fixedpoint import parse_fixed
 from crossbook.io.capture import CaptureRecord, RecordKind
-from crossbook.messages import BookMessage, Drop, Kind, Message, Quote, Status, Trade
+from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quote, Status, Trade
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule
-from crossbook.venues._textlevels import resolve, text_levels, wire_levels
+from crossbook.timeutil import NS_PER_MS
+from crossbook.venues._textlevels import read_wired, text_levels, wire_levels
 from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
 
 __all__ = ["PARSERS", "Kucoin", "KucoinRule", "sniff"]
 
 _FLOOR = 8
-_MS = 1_000_000
 
 
 class _Env(msgspec.Struct):
@@ -199,11 +199,11 @@ class Kucoin(VenueBase):
         if self.instruments.get(d.symbol) is None and not (asks or bids):
             return Status(self.venue, d.symbol, f"delta {d.sequenceStart}..{d.sequenceEnd} "
                           "without levels before the symbol's first book message", recv_ns)
-        inst = resolve(self.instruments, d.symbol, bids + asks, min_price_exp=_FLOOR,
-                       min_size_exp=_FLOOR)
-        ts = d.time * _MS if d.time is not None else None
-        levels = text_levels(bids, asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns)
-        return BookMessage(self.venue, d.symbol, Kind.DELTA, levels, recv_ns, ts,
+        inst = self.instruments.resolve(d.symbol, bids + asks, min_price_exp=_FLOOR,
+                                        min_size_exp=_FLOOR)
+        ts_ns = d.time * NS_PER_MS if d.time is not None else None
+        levels = text_levels(bids, asks, inst, ts_exchange_ns=ts_ns or 0, ts_recv_ns=recv_ns)
+        return BookMessage(self.venue, d.symbol, Kind.DELTA, levels, recv_ns, ts_ns,
                            first_seq=d.sequenceStart, last_seq=d.sequenceEnd)
 
     def _quote(self, symbol: str, t: _Ticker, recv_ns: int) -> Message:
@@ -214,7 +214,7 @@ class Kucoin(VenueBase):
         p, s = inst.price_exp, inst.size_exp
         return Quote(self.venue, symbol, parse_fixed(t.bestBid, p), parse_fixed(t.bestBidSize, s),
                      parse_fixed(t.bestAsk, p), parse_fixed(t.bestAskSize, s), seq, recv_ns,
-                     t.time * _MS if t.time is not None else None)
+                     t.time * NS_PER_MS if t.time is not None else None)
 
     def _trade(self, t: _Match, recv_ns: int) -> Message:
         if t.side not in ("buy", "sell"):
@@ -246,35 +246,32 @@ class Kucoin(VenueBase):
                 return [wired]
             snap = _snapshot.decode(rest.data)
             seq = _seq(snap.sequence)
-            inst = resolve(self.instruments, symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
-                           min_size_exp=_FLOOR)
-            ts = snap.time * _MS if snap.time is not None else None
-            levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0,
+            inst = self.instruments.resolve(symbol, snap.bids + snap.asks, min_price_exp=_FLOOR,
+                                            min_size_exp=_FLOOR)
+            ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
+            levels = text_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
                                  ts_recv_ns=recv_ns, snapshot=True)
         except DECODE_ERRORS as exc:
             raise ParseError(self.venue, f"bad {symbol} snapshot ({exc})", body) from exc
         except (ValueError, TypeError, OverflowError) as exc:
             raise ParseError(self.venue, f"{symbol} snapshot: {exc}", body) from exc
-        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)]
+        return [BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns,
+                            last_seq=seq)]
 
     def _wired_snapshot(self, symbol: str, data: msgspec.Raw, recv_ns: int) -> BookMessage | None:
-        """The snapshot with its levels read undecoded, or None for the decoding path: a
-        symbol without exponents yet (its rows fix them), or anything unusual, which that
-        path then parses or refuses exactly as it always has."""
-        inst = self.instruments.get(symbol)
-        if inst is None:
-            return None
-        try:
-            snap = _wire_snapshot.decode(data)
-            seq = _seq(snap.sequence)
-        except (*DECODE_ERRORS, ValueError):
-            return None
-        ts = snap.time * _MS if snap.time is not None else None
-        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts or 0, ts_recv_ns=recv_ns,
-                             snapshot=True)
+        return read_wired(lambda: _wire_snapshot.decode(data),
+                          lambda _: self.instruments.get(symbol),
+                          lambda snap, inst: self._wired_message(symbol, snap, inst, recv_ns))
+
+    def _wired_message(self, symbol: str, snap: _WireSnapshot, inst: Instrument,
+                       recv_ns: int) -> BookMessage | None:
+        seq = _seq(snap.sequence)
+        ts_ns = snap.time * NS_PER_MS if snap.time is not None else None
+        levels = wire_levels(snap.bids, snap.asks, inst, ts_exchange_ns=ts_ns or 0,
+                             ts_recv_ns=recv_ns, snapshot=True)
         if levels is None:
             return None
-        return BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts, last_seq=seq)
+        return BookMessage(self.venue, symbol, Kind.SNAPSHOT, levels, recv_ns, ts_ns, last_seq=seq)
 
 
 PARSERS: dict[str, type[VenueBase]] = {Kucoin.venue: Kucoin}

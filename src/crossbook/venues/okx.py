@@ -90,6 +90,7 @@ from crossbook.messages import (
     level_events,
 )
 from crossbook.sync_rules import SequenceRule, Verdict
+from crossbook.timeutil import NS_PER_MS
 from crossbook.venues.base import (
     DECODE_ERRORS,
     ChecksumFn,
@@ -119,8 +120,7 @@ __all__ = [
     "verify_okx_checksum",
 ]
 
-_MS = 1_000_000
-_MAX_MS = ((1 << 63) - 1) // _MS  # the last millisecond an int64 of nanoseconds holds (2262)
+_MAX_MS = ((1 << 63) - 1) // NS_PER_MS  # the last millisecond an int64 of nanoseconds holds (2262)
 _MAX_EXP = 18  # 10**18 already fills most of an int64 mantissa
 _INT32 = 1 << 31
 CHECKSUM_ALG = "okx_legacy_top25"
@@ -321,7 +321,7 @@ _instruments = msgspec.json.Decoder(_Instruments)
 def ms_to_ns(venue: str, ts: str) -> int:
     if not (ts.isascii() and ts.isdigit()) or len(ts) > 16 or int(ts) > _MAX_MS:
         raise ParseError(venue, f"bad millisecond timestamp {ts!r} (not an int64 of nanoseconds)")
-    return int(ts) * _MS
+    return int(ts) * NS_PER_MS
 
 
 def text_levels(
@@ -437,14 +437,14 @@ class Okx(VenueBase):
             return [Status(self.venue, symbol, f"{channel} update before any snapshot: "
                            "exponents unknown, dropped", recv_ns, error=True,
                            drop=Drop.STALE)]
-        ts = ms_to_ns(self.venue, d.ts)
+        ts_ns = ms_to_ns(self.venue, d.ts)
         checksum = d.checksum or None  # OKX sends 0 since the checksum was retired
         if checksum is not None and not -_INT32 <= checksum < _INT32:
             raise ParseError(self.venue, f"{inst_id}: checksum {checksum} is not an int32")
         fresh = inst is None
         if inst is None:
             inst = infer_instrument(self.venue, inst_id, d.bids + d.asks)
-        levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts,
+        levels = text_levels(self.venue, inst, d.bids, d.asks, ts_exchange_ns=ts_ns,
                              ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT, count_col=3)
         # Registered only once the whole frame parsed: a bad frame fixes no exponents.
         if fresh:
@@ -461,7 +461,7 @@ class Okx(VenueBase):
                 out.append(Status(self.venue, symbol, f"sequence reset: prevSeqId {d.prevSeqId}"
                                   f" -> seqId {d.seqId}", recv_ns))
         out.insert(0, BookMessage(
-            self.venue, symbol, kind, levels, recv_ns, ts,
+            self.venue, symbol, kind, levels, recv_ns, ts_ns,
             last_seq=d.seqId, prev_seq=d.prevSeqId,
             checksum=checksum, checksum_alg=CHECKSUM_ALG if checksum is not None else None,
             depth_limit=depth, extra=extra))
@@ -469,20 +469,20 @@ class Okx(VenueBase):
 
     def _quote(self, t: _Ticker, recv_ns: int) -> Message:
         inst = self.instruments.get(t.instId)
-        ts = ms_to_ns(self.venue, t.ts)
+        ts_ns = ms_to_ns(self.venue, t.ts)
         if inst is None or not (t.bidPx and t.askPx and t.bidSz and t.askSz):
             why = "exponents unknown until its first book snapshot" if inst is None else "one-sided"
             return Status(self.venue, t.instId, f"ticker not used: {why}", recv_ns)
         p, s = inst.price_exp, inst.size_exp
         try:
             return Quote(self.venue, t.instId, parse_fixed(t.bidPx, p), parse_fixed(t.bidSz, s),
-                         parse_fixed(t.askPx, p), parse_fixed(t.askSz, s), None, recv_ns, ts)
+                         parse_fixed(t.askPx, p), parse_fixed(t.askSz, s), None, recv_ns, ts_ns)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.instId} ticker: {exc}") from exc
 
     def _trade(self, t: _Trade, recv_ns: int) -> Message:
         inst = self.instruments.get(t.instId)
-        ts = ms_to_ns(self.venue, t.ts)
+        ts_ns = ms_to_ns(self.venue, t.ts)
         if inst is None:
             return Status(self.venue, t.instId, f"trade {t.tradeId} not used: exponents "
                           "unknown until its first book snapshot", recv_ns)
@@ -491,7 +491,7 @@ class Okx(VenueBase):
         try:
             return Trade(self.venue, t.instId, parse_fixed(t.px, inst.price_exp),
                          parse_fixed(t.sz, inst.size_exp),
-                         Side.BID if t.side == "buy" else Side.ASK, t.tradeId, recv_ns, ts)
+                         Side.BID if t.side == "buy" else Side.ASK, t.tradeId, recv_ns, ts_ns)
         except (ValueError, OverflowError) as exc:
             raise ParseError(self.venue, f"{t.instId} trade {t.tradeId}: {exc}") from exc
 
