@@ -232,7 +232,8 @@ class KrakenV1(VenueBase):
 
     def _checksum_value(self, pair: str, value: object) -> int:
         text = value if isinstance(value, str) else ""
-        if not (text.isascii() and text.isdigit()) or int(text) >= _U32:
+        # A CRC32 has at most 10 digits: the length check keeps int() off absurd text.
+        if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) >= _U32:
             raise ParseError(self.venue, f"{pair}: bad checksum {value!r}")
         return int(text)
 
