@@ -21,6 +21,7 @@ __all__ = [
     "wire_decimals",
     "decode_json",
     "DECODE_ERRORS",
+    "digits_int",
 ]
 
 # ChecksumFn is defined with BookSync, which calls it; venue modules name it from here.
@@ -41,6 +42,15 @@ class ParseError(ValueError):
         super().__init__(f"{venue}: {reason} in frame {head!r}")
         self.venue = venue
         self.reason = reason
+
+
+def digits_int(text: str, max_digits: int = 18) -> int | None:
+    """The value of a run of at most ``max_digits`` ASCII digits, else None. Never int() on
+    unbounded frame text: Python refuses 4,300-digit strings with a bare ValueError, and
+    ``isdigit`` alone admits digits such as "²" that int() cannot read."""
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def decode_json(venue: str, frame: bytes | str) -> object:

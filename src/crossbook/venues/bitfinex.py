@@ -82,7 +82,7 @@ from crossbook.venues._jsonnum import (
     mantissa,
     max_decimals,
 )
-from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ChecksumFn, ParseError, VenueBase, digits_int
 
 __all__ = [
     "PARSERS",
@@ -304,9 +304,9 @@ class Bitfinex(VenueBase):
         if channel == "book":
             length = obj.get("len", "25")
             text = str(length) if _int(length) or isinstance(length, str) else ""
-            if not (text.isascii() and text.isdigit() and int(text) > 0):
+            depth = digits_int(text)
+            if not depth:
                 raise ParseError(self.venue, f"bad book len {length!r}")
-            depth = int(text)
         self._chans[chan_id] = _Channel(channel, symbol, depth, raw=obj.get("prec") == "R0")
         return Status(self.venue, symbol, f"subscribed {channel} chanId={chan_id}", recv_ns)
 

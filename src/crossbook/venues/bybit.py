@@ -55,7 +55,7 @@ from crossbook.messages import (
 from crossbook.sync_rules import SequenceRule, Verdict
 from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._textlevels import read_wired, wire_levels
-from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, digits_int
 
 __all__ = ["PARSERS", "Bybit", "BybitDepthRule", "sniff"]
 
@@ -189,7 +189,7 @@ class Bybit(VenueBase):
         parts = topic.split(".")
         if len(parts) != 3 or parts[2] != d.s:
             raise ValueError(f"topic {topic} does not name symbol {d.s}")
-        depth = int(parts[1]) if parts[1].isdigit() else None
+        depth = digits_int(parts[1])
         if f.type == "snapshot":
             kind = Kind.SNAPSHOT
         elif f.type == "delta":

@@ -45,7 +45,7 @@ from crossbook.messages import BookMessage, Drop, Instrument, Kind, Message, Quo
 from crossbook.sync_rules import PrevChainRule, SequenceRule
 from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._exactnum import build_levels, resolve, to_mantissa
-from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, digits_int
 
 __all__ = ["PARSERS", "Deribit", "sniff"]
 
@@ -193,7 +193,7 @@ class Deribit(VenueBase):
         ts_ns = b.timestamp * NS_PER_MS
         levels = build_levels(sides, prices, sizes, inst, actions=actions, ts_exchange_ns=ts_ns,
                               ts_recv_ns=recv_ns, snapshot=kind is Kind.SNAPSHOT)
-        depth = int(channel.split(".")[3]) if grouped and channel.split(".")[3].isdigit() else None
+        depth = digits_int(channel.split(".")[3]) if grouped else None
         return BookMessage(self.venue, b.instrument_name, kind, levels, recv_ns, ts_ns,
                            last_seq=b.change_id,
                            prev_seq=None if kind is Kind.SNAPSHOT else b.prev_change_id,

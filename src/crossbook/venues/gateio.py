@@ -68,7 +68,7 @@ from crossbook.messages import EMPTY_LEVELS, BookMessage, Drop, Instrument, Kind
 from crossbook.sync_rules import SequenceRule, UpdateRangeRule, Verdict
 from crossbook.timeutil import NS_PER_MS
 from crossbook.venues._textlevels import read_wired, text_levels, wire_levels
-from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase
+from crossbook.venues.base import DECODE_ERRORS, ParseError, VenueBase, digits_int
 
 __all__ = ["PARSERS", "GateObu", "GateObuRule", "GateRule", "GateSpot", "sniff"]
 
@@ -280,7 +280,7 @@ class GateObu(_GateBase):
 
     def _book(self, b: _Book, recv_ns: int) -> list[Message]:
         prefix, pair, depth = (b.s.split(".") + ["", ""])[:3]
-        if prefix != "ob" or not pair or not depth.isdigit() or int(depth) <= 0:
+        if prefix != "ob" or not pair or not digits_int(depth):
             raise ValueError(f"stream {b.s!r} is not ob.<pair>.<depth>")
         if not b.full and b.U is None:
             raise ValueError(f"{b.s} increment u={b.u} lacks U")

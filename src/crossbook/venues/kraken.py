@@ -55,7 +55,14 @@ from crossbook.messages import (
     level_events,
 )
 from crossbook.sync_rules import SequenceRule, UnsequencedRule
-from crossbook.venues.base import ChecksumFn, ParseError, VenueBase, decode_json, wire_decimals
+from crossbook.venues.base import (
+    ChecksumFn,
+    ParseError,
+    VenueBase,
+    decode_json,
+    digits_int,
+    wire_decimals,
+)
 
 __all__ = ["PARSERS", "KrakenV1", "kraken_checksum", "kraken_checksum_text", "kraken_text", "sniff"]
 
@@ -174,7 +181,7 @@ class KrakenV1(VenueBase):
         """Snapshot: one object with "as"/"bs". Update: one or two objects with
         "a" and/or "b"; "c" sits in the last one. Levels apply in array order."""
         depth_text = channel[5:]
-        if not (depth_text.isascii() and depth_text.isdigit() and int(depth_text) > 0):
+        if not digits_int(depth_text):
             raise ParseError(self.venue, f"bad book channel name {channel!r}")
         depth = int(depth_text)
         asks: list[list[str]] = []
@@ -231,11 +238,10 @@ class KrakenV1(VenueBase):
         return value
 
     def _checksum_value(self, pair: str, value: object) -> int:
-        text = value if isinstance(value, str) else ""
-        # A CRC32 has at most 10 digits: the length check keeps int() off absurd text.
-        if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) >= _U32:
+        crc = digits_int(value, 10) if isinstance(value, str) else None  # a CRC32: 10 digits
+        if crc is None or crc >= _U32:
             raise ParseError(self.venue, f"{pair}: bad checksum {value!r}")
-        return int(text)
+        return crc
 
     # -- trades and top of book ------------------------------------------------
 

@@ -97,6 +97,7 @@ from crossbook.venues.base import (
     ParseError,
     VenueBase,
     decode_json,
+    digits_int,
     wire_decimals,
 )
 
@@ -531,7 +532,7 @@ class Okx(VenueBase):
             except (ValueError, OverflowError) as exc:
                 raise ParseError(self.venue, f"{spec.instId}: bad tick/lot {v!r} ({exc})") from exc
         ct = spec.ctVal
-        whole = ct.isascii() and ct.isdigit() and 0 < int(ct) < 1 << 31
+        whole = 0 < (digits_int(ct, 10) or 0) < 1 << 31
         return Instrument(self.venue, spec.instId, wire_decimals([spec.tickSz]),
                           wire_decimals([spec.lotSz]), contract_size=int(ct) if whole else 1,
                           inverse=spec.ctType == "inverse")
