@@ -1,7 +1,5 @@
 #include "crossbook/l2_book.hpp"
 
-#include "crossbook/bitmap.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
@@ -18,64 +16,30 @@ std::string side_name(bool is_bid) { return is_bid ? "bid" : "ask"; }
 // ---------------------------------------------------------------- BookSide
 
 BookSide::BookSide(bool is_bid, std::uint32_t width, Price tick)
-    : is_bid_(is_bid), width_(width), tick_(tick) {
-  if (width < 64 || (width & (width - 1)) != 0)
-    throw std::invalid_argument("ladder width must be a power of two >= 64");
+    : is_bid_(is_bid), tick_(tick), ladder_(is_bid, width, Slot{0, 0}) {
   if (tick < 1 || tick > max_tick())
     throw InvalidInput("tick must be in [1, " + std::to_string(max_tick()) + "], got " +
                        std::to_string(tick));
 }
 
-std::int64_t BookSide::next_worse(std::int64_t from) const {
-  // Worse is a lower slot for bids, a higher one for asks.
-  return is_bid_ ? bitmap_prev(bits_, from) : bitmap_next(bits_, from);
-}
-
-void BookSide::allocate() {
-  slots_.assign(width_, Slot{});
-  bits_.assign(width_ / 64, 0);
-}
-
 void BookSide::recentre(Price best, Price new_tick) {
-  if (spare_slots_.size() != width_) {
-    spare_slots_.assign(width_, Slot{});
-    spare_bits_.assign(width_ / 64, 0);
-  }
-  const Price old_tick = tick_, old_base_q = base_q_;
+  const Price old_tick = tick_;
   tick_ = new_tick;
-  // The touch sits a quarter of the window in from the better end: room to
-  // improve, and three quarters of the window for depth. All in ticks.
-  const Price w = static_cast<Price>(width_);
-  const Price room_better = w / 4;
-  const Price offset = is_bid_ ? w - 1 - room_better : room_better;
   const Price best_q = best / tick_;
-  Price nb_q = best_q < offset ? 0 : best_q - offset;
-  nb_q = std::min(nb_q, kMaxPrice / tick_ - (w - 1));  // the last slot's price must fit
-  const Price lo = nb_q * tick_, hi = (nb_q + (w - 1)) * tick_;  // no overflowing intermediate
-
-  std::fill(spare_bits_.begin(), spare_bits_.end(), 0);
-  std::uint32_t new_live = 0;
-  auto put = [&](Price p, Qty size, std::int32_t count) {
-    const auto j = static_cast<std::uint32_t>(p / tick_ - nb_q);
-    spare_slots_[j] = Slot{size, count};
-    spare_bits_[j >> 6] |= std::uint64_t{1} << (j & 63);
-    ++new_live;
-  };
-  far_.extract_range(lo, hi, [&](const LevelEntry& e) { put(e.price, e.size, e.count); });
-  for (std::size_t wi = 0; wi < bits_.size(); ++wi) {
-    for (std::uint64_t m = bits_[wi]; m; m &= m - 1) {
-      const auto i = static_cast<std::uint32_t>((wi << 6) + __builtin_ctzll(m));
-      const Price p = (old_base_q + static_cast<Price>(i)) * old_tick;
+  const Price nb_q = ladder_.placement(best_q, kMaxPrice / tick_);
+  const Price last_q = nb_q + static_cast<Price>(width() - 1);
+  const Price lo = nb_q * tick_, hi = last_q * tick_;  // no overflowing intermediate
+  ladder_.rebase(nb_q, [&](auto&& place) {
+    far_.extract_range(lo, hi,
+                       [&](const LevelEntry& e) { place(e.price / tick_, Slot{e.size, e.count}); });
+    ladder_.for_each_live([&](std::uint32_t i, const Slot& s) {
+      const Price p = ladder_.key_at(i) * old_tick;
       if (p >= lo && p <= hi)
-        put(p, slots_[i].size, slots_[i].count);
+        place(p / tick_, s);
       else
-        far_.set(p, slots_[i].size, slots_[i].count);
-    }
-  }
-  slots_.swap(spare_slots_);
-  bits_.swap(spare_bits_);
-  base_q_ = nb_q;
-  live_ = new_live;
+        far_.set(p, s.size, s.count);
+    });
+  });
   best_ = best;
   best_i_ = static_cast<std::uint32_t>(best_q - nb_q);
   has_best_ = true;
@@ -87,7 +51,7 @@ void BookSide::refine_tick(Price price) {
     recentre(best_, g);  // every price present is a multiple of g
   } else {
     tick_ = g;
-    base_q_ = 0;  // an empty side's window is placed by its first level
+    ladder_.reset(0);  // an empty side's window is placed by its first level
   }
 }
 
@@ -104,7 +68,7 @@ void BookSide::set_tick(Price tick) {
   if (g == tick_) return;
   if (!has_best_) {
     tick_ = g;
-    base_q_ = 0;  // an empty side's window is placed by its first level
+    ladder_.reset(0);  // an empty side's window is placed by its first level
     return;
   }
   // A coarser grid: gather everything and re-insert; rare (a hint per snapshot).
@@ -116,6 +80,7 @@ void BookSide::set_tick(Price tick) {
   });
   clear();
   tick_ = g;
+  ladder_.reset(0);
   for (const Level& l : all) set(l.price, l.size, l.count);
 }
 
@@ -123,7 +88,7 @@ bool BookSide::note_far(Price q) {
   constexpr std::uint32_t kGrowth = 4, kCheckEvery = 4096;
   const Price bq = best_ / tick_;
   const Price dist = q > bq ? q - bq : bq - q;
-  if (width_ < kMaxWidth && dist < static_cast<Price>(width_) * kGrowth) ++far_near_;
+  if (width() < kMaxWidth && dist < static_cast<Price>(width()) * kGrowth) ++far_near_;
   if (ops_ < kCheckEvery) return false;
   const bool grew = far_near_ * 4 > ops_ && grow();
   ops_ = far_near_ = 0;
@@ -131,17 +96,14 @@ bool BookSide::note_far(Price q) {
 }
 
 bool BookSide::grow() {
-  const std::uint32_t wider = width_ * 4;
+  const std::uint32_t wider = width() * 4;
   if (wider > kMaxWidth || tick_ > kMaxTick / static_cast<Price>(wider)) return false;
-  width_ = wider;
+  ladder_.set_width(wider);
   recentre(best_, tick_);  // moves every level from the old window into the wider one
-  spare_slots_.assign(width_, Slot{});
-  spare_bits_.assign(width_ / 64, 0);
   return true;
 }
 
 bool BookSide::set(Price price, Qty size, std::int32_t count) {
-  if (slots_.empty()) allocate();
   ++ops_;
   Price q = price;
   if (tick_ != 1) {
@@ -152,14 +114,10 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
       q = price / tick_;
     }
   }
-  if (in_window_q(q)) {
-    const auto i = static_cast<std::uint32_t>(q - base_q_);
-    std::uint64_t& word = bits_[i >> 6];
-    const std::uint64_t mask = std::uint64_t{1} << (i & 63);
+  if (ladder_.contains(q)) {
+    const std::uint32_t i = ladder_.index(q);
     if (size > 0) {
-      live_ += (word & mask) ? 0 : 1;
-      word |= mask;
-      slots_[i] = Slot{size, count};
+      ladder_.put(i, Slot{size, count});
       if (!has_best_ || better(price, best_)) {
         best_ = price;
         best_i_ = i;
@@ -167,9 +125,7 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
       }
       return true;
     }
-    if (!(word & mask)) return false;
-    word &= ~mask;
-    --live_;
+    if (!ladder_.remove(i)) return false;
     if (price == best_) recompute_best();
     return true;
   }
@@ -185,7 +141,7 @@ bool BookSide::set(Price price, Qty size, std::int32_t count) {
 }
 
 void BookSide::recompute_best() {
-  const std::int64_t j = next_worse(best_i_);
+  const std::int64_t j = ladder_.next_worse(best_i_);
   if (j >= 0) {
     best_i_ = static_cast<std::uint32_t>(j);
     best_ = price_at(best_i_);
@@ -197,8 +153,7 @@ void BookSide::recompute_best() {
 }
 
 void BookSide::clear() {
-  std::fill(bits_.begin(), bits_.end(), 0);
-  live_ = 0;
+  ladder_.clear();
   far_.clear();
   has_best_ = false;
 }
@@ -218,10 +173,10 @@ std::size_t BookSide::truncate(std::size_t n) {
 }
 
 std::optional<Level> BookSide::level(Price price) const {
-  if (!slots_.empty() && in_window(price)) {
-    const auto i = static_cast<std::uint32_t>(price / tick_ - base_q_);
-    if (!bit(i)) return std::nullopt;
-    return Level{price, slots_[i].size, slots_[i].count};
+  if (in_window(price)) {
+    const std::uint32_t i = ladder_.index(price / tick_);
+    if (!ladder_.occupied(i)) return std::nullopt;
+    return Level{price, ladder_[i].size, ladder_[i].count};
   }
   const LevelEntry* e = far_.find(price);
   if (!e) return std::nullopt;
@@ -250,24 +205,24 @@ Int128 BookSide::total_size(std::size_t n) const {
 }
 
 std::size_t BookSide::memory_bytes() const {
-  return sizeof(*this) + (slots_.capacity() + spare_slots_.capacity()) * sizeof(Slot) +
-         (bits_.capacity() + spare_bits_.capacity()) * sizeof(std::uint64_t) + far_.memory_bytes();
+  return sizeof(*this) + ladder_.heap_bytes() + far_.memory_bytes();
 }
 
 bool BookSide::check_invariants() const {
   const std::string who = side_name(is_bid_);
   if (tick_ < 1 || tick_ > max_tick()) throw InvariantViolation(who + ": tick out of range");
-  if (base_q_ < 0 || base_q_ > kMaxPrice / tick_ - static_cast<Price>(width_ - 1))
+  const Price base_q = ladder_.base();
+  if (base_q < 0 || base_q > kMaxPrice / tick_ - static_cast<Price>(width() - 1))
     throw InvariantViolation(who + ": ladder window out of range");
   std::uint32_t counted = 0;
-  for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(slots_.size()); ++i) {
-    if (!bit(i)) continue;
+  for (std::uint32_t i = 0; i < ladder_.span(); ++i) {
+    if (!ladder_.occupied(i)) continue;
     ++counted;
-    if (slots_[i].size <= 0) throw InvariantViolation(who + ": live ladder slot with size <= 0");
+    if (ladder_[i].size <= 0) throw InvariantViolation(who + ": live ladder slot with size <= 0");
     if (has_best_ && better(price_at(i), best_))
       throw InvariantViolation(who + ": ladder level better than the cached best");
   }
-  if (counted != live_) throw InvariantViolation(who + ": live count out of step with bitmap");
+  if (counted != ladder_.live()) throw InvariantViolation(who + ": live count out of step with bitmap");
   if (!far_.check()) throw InvariantViolation(who + ": far levels unsorted or index out of step");
   far_.for_each(false, [&](const LevelEntry& e) {
     if (e.price % tick_ != 0) throw InvariantViolation(who + ": far level off the tick grid");
@@ -279,7 +234,7 @@ bool BookSide::check_invariants() const {
     return true;
   }
   if (!has_best_) throw InvariantViolation(who + ": non-empty side without a best price");
-  if (!in_window(best_) || !bit(static_cast<std::uint32_t>(best_ / tick_ - base_q_)))
+  if (!in_window(best_) || !ladder_.occupied(ladder_.index(best_ / tick_)))
     throw InvariantViolation(who + ": best price not a live ladder level");
   if (price_at(best_i_) != best_) throw InvariantViolation(who + ": cached best slot out of step");
   if (!far_.empty()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crossbook/far_levels.hpp"
+#include "crossbook/ladder.hpp"
 #include "crossbook/types.hpp"
 
 namespace crossbook {
@@ -29,19 +30,14 @@ struct FillEstimate {
 
 /// One side of an L2 book.
 ///
-/// Levels near the touch live in a ladder: a power-of-two window of slots, one
-/// per tick, with a bitmap to find the next live level in a few word scans.
-/// Everything outside the window lives in FarLevels. Invariants: every price
-/// on the side is a multiple of the tick; when the side is not empty the best
-/// price lies inside the window, so every far level is worse than every ladder
-/// level; the window re-centres to keep it so.
+/// Levels near the touch live in a Ladder (ladder.hpp) keyed by price in ticks;
+/// everything outside the window lives in FarLevels. Invariants: every price on
+/// the side is a multiple of the tick; when the side is not empty the best price
+/// lies inside the window, so every far level is worse than every ladder level;
+/// the window re-centres to keep it so.
 ///
 /// The tick is a hint (venues pad decimals, so one tick may be 10^6 mantissa
 /// units): a price off the grid refines the tick to the gcd, at most ~60 times.
-///
-/// The window's memory (about 130 KB at the default width) is allocated by the
-/// first level set, so that an empty side costs a few hundred bytes: a replay
-/// may create a book for every symbol a feed names.
 ///
 /// The window widens (4x, up to kMaxWidth) when a quarter of recent updates land
 /// near the touch but outside it: feeds that churn deep levels (Binance's diff
@@ -66,14 +62,14 @@ class BookSide {
   /// tick < 1. O(levels).
   void set_tick(Price tick);
   Price tick() const { return tick_; }
-  Price max_tick() const { return kMaxTick / static_cast<Price>(width_); }
-  std::uint32_t width() const { return width_; }
+  Price max_tick() const { return kMaxTick / static_cast<Price>(width()); }
+  std::uint32_t width() const { return ladder_.width(); }
 
   bool empty() const { return !has_best_; }
-  std::size_t size() const { return live_ + far_.size(); }
+  std::size_t size() const { return ladder_.live() + far_.size(); }
   /// Preconditions: !empty().
   Price best_price() const { return best_; }
-  Qty best_size() const { return slots_[best_i_].size; }
+  Qty best_size() const { return ladder_[best_i_].size; }
   std::optional<Level> level(Price price) const;
 
   /// Visits levels best first; `visit(Level)` returns false to stop.
@@ -97,19 +93,10 @@ class BookSide {
     std::int32_t count;
   };
 
-  // Price -> slot, for a price known to be a multiple of the tick.
-  bool in_window_q(Price q) const {
-    return static_cast<std::uint64_t>(q - base_q_) < static_cast<std::uint64_t>(width_);
-  }
-  Price price_at(std::uint32_t i) const { return (base_q_ + static_cast<Price>(i)) * tick_; }
-  bool in_window(Price p) const { return p % tick_ == 0 && in_window_q(p / tick_); }
-  bool bit(std::uint32_t i) const { return (bits_[i >> 6] >> (i & 63)) & 1u; }
+  Price price_at(std::uint32_t i) const { return ladder_.key_at(i) * tick_; }
+  bool in_window(Price p) const { return p % tick_ == 0 && ladder_.contains(p / tick_); }
   bool better(Price a, Price b) const { return is_bid_ ? a > b : a < b; }
-  /// Sizes the window's slots and bitmap (left empty until the first level).
-  void allocate();
 
-  /// Index of the best live slot strictly worse than `from`; -1 when none.
-  std::int64_t next_worse(std::int64_t from) const;
   void recompute_best();
   /// Moves the window so that `best` sits near its better end, on a grid of
   /// `new_tick` (which must divide the current tick).
@@ -121,21 +108,14 @@ class BookSide {
   bool grow();
 
   bool is_bid_;
-  std::uint32_t width_;
   Price tick_;
-  Price base_q_ = 0;  // price of slot 0, in ticks
-  std::vector<Slot> slots_;
-  std::vector<std::uint64_t> bits_;
-  std::uint32_t live_ = 0;
+  Ladder<Slot> ladder_;
   FarLevels far_;
   bool has_best_ = false;
   Price best_ = 0;
   std::uint32_t best_i_ = 0;    // slot of best_, kept so that reading the touch needs no division
   std::uint32_t ops_ = 0;       // updates since the last growth check
   std::uint32_t far_near_ = 0;  // of which missed the window within reach of a wider one
-  // Scratch for recentre(), kept so that re-centring does not allocate.
-  std::vector<Slot> spare_slots_;
-  std::vector<std::uint64_t> spare_bits_;
 };
 
 class L2Book {
@@ -209,9 +189,9 @@ class L2Book {
 template <class Visit>
 void BookSide::for_each(Visit&& visit) const {
   if (!has_best_) return;
-  for (std::int64_t i = best_i_; i >= 0; i = next_worse(i)) {
+  for (std::int64_t i = best_i_; i >= 0; i = ladder_.next_worse(i)) {
     const auto u = static_cast<std::uint32_t>(i);
-    if (!visit(Level{price_at(u), slots_[u].size, slots_[u].count})) return;
+    if (!visit(Level{price_at(u), ladder_[u].size, ladder_[u].count})) return;
   }
   far_.for_each(is_bid_, [&](const LevelEntry& e) { return visit(Level{e.price, e.size, e.count}); });
 }

@@ -1,9 +1,7 @@
 // Price -> level record, for one side of an order-level book.
 //
-// The same split as BookSide in l2_book.hpp, but mapping a price to the index
-// of a level record (which owns the level's FIFO) instead of holding sizes:
-// levels near the touch sit in a power-of-two window indexed by price offset,
-// with a bitmap to find the next live level in a few word scans; the rest sit
+// Levels near the touch sit in a Ladder (ladder.hpp) whose slots hold the index
+// of a level record (which owns the level's FIFO), kNil when empty; the rest sit
 // in an ordered map. Invariant: when the side is not empty its best price lies
 // inside the window, so every far level is worse than every window level; the
 // window re-centres to keep it so. Far levels are rarely touched by a live
@@ -13,8 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <vector>
 
+#include "crossbook/ladder.hpp"
 #include "crossbook/order_index.hpp"
 #include "crossbook/types.hpp"
 
@@ -22,13 +20,13 @@ namespace crossbook::detail {
 
 class LevelIndex {
  public:
-  static constexpr std::uint32_t kDefaultWidth = 4096;
+  static constexpr std::uint32_t kDefaultWidth = Ladder<std::uint32_t>::kDefaultWidth;
 
   /// Precondition: width is a power of two >= 64.
   explicit LevelIndex(bool is_bid, std::uint32_t width = kDefaultWidth);
 
   bool empty() const { return best_level_ == kNil; }
-  std::size_t size() const { return live_ + far_.size(); }
+  std::size_t size() const { return ladder_.live() + far_.size(); }
   /// Preconditions: !empty().
   Price best_price() const { return best_; }
   /// kNil when empty.
@@ -37,17 +35,14 @@ class LevelIndex {
 
   /// Level record at `price`, or kNil. O(1) in the window, O(log n) outside.
   std::uint32_t find(Price price) const {
-    return in_window(price) ? slots_[index_of(price)] : find_far(price);
+    return ladder_.contains(price) ? ladder_[ladder_.index(price)] : find_far(price);
   }
 
   /// Precondition: no level at `price`. O(1) in the window; O(log n) outside,
   /// or O(width / 64 + levels moved) when the new level becomes the touch.
   void insert(Price price, std::uint32_t level) {
-    if (!in_window(price)) return insert_far(price, level);
-    const std::uint32_t i = index_of(price);
-    slots_[i] = level;
-    bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
-    ++live_;
+    if (!ladder_.contains(price)) return insert_far(price, level);
+    ladder_.put(ladder_.index(price), level);
     if (best_level_ == kNil || better(price, best_)) {
       best_ = price;
       best_level_ = level;
@@ -57,11 +52,8 @@ class LevelIndex {
   /// Precondition: a level exists at `price`. O(1), plus a bitmap scan when
   /// the touch goes.
   void erase(Price price) {
-    if (!in_window(price)) return erase_far(price);
-    const std::uint32_t i = index_of(price);
-    slots_[i] = kNil;
-    bits_[i >> 6] &= ~(std::uint64_t{1} << (i & 63));
-    --live_;
+    if (!ladder_.contains(price)) return erase_far(price);
+    ladder_.remove(ladder_.index(price));
     if (price == best_) recompute_best();
   }
 
@@ -78,36 +70,25 @@ class LevelIndex {
   void check(PriceOf&& price_of) const;
 
  private:
-  std::uint32_t index_of(Price p) const { return static_cast<std::uint32_t>(p - base_); }
-  bool in_window(Price p) const {
-    return static_cast<std::uint64_t>(p - base_) < static_cast<std::uint64_t>(width_);
-  }
   std::uint32_t find_far(Price price) const;
   void insert_far(Price price, std::uint32_t level);
   void erase_far(Price price);
-  /// Index of the best live slot strictly worse than slot `from`; -1 when none.
-  std::int64_t next_worse(std::int64_t from) const;
   void recompute_best();
   void recentre(Price best, std::uint32_t best_level);
   [[noreturn]] void fail(const char* what) const;
 
   bool is_bid_;
-  std::uint32_t width_;
-  Price base_ = 0;
-  std::vector<std::uint32_t> slots_;  // level record, kNil when no level
-  std::vector<std::uint64_t> bits_;
-  std::uint32_t live_ = 0;
+  Ladder<std::uint32_t> ladder_;  // keyed by price (a tick of 1)
   std::map<Price, std::uint32_t> far_;
   Price best_ = 0;
   std::uint32_t best_level_ = kNil;
-  std::vector<std::uint32_t> spare_slots_;  // recentre() scratch, so it does not allocate
 };
 
 template <class Visit>
 void LevelIndex::for_each(Visit&& visit) const {
   if (empty()) return;
-  for (std::int64_t i = index_of(best_); i >= 0; i = next_worse(i))
-    if (!visit(slots_[static_cast<std::size_t>(i)])) return;
+  for (std::int64_t i = ladder_.index(best_); i >= 0; i = ladder_.next_worse(i))
+    if (!visit(ladder_[static_cast<std::uint32_t>(i)])) return;
   if (is_bid_) {
     for (auto it = far_.rbegin(); it != far_.rend(); ++it)
       if (!visit(it->second)) return;
@@ -120,18 +101,18 @@ void LevelIndex::for_each(Visit&& visit) const {
 template <class PriceOf>
 void LevelIndex::check(PriceOf&& price_of) const {
   std::uint32_t counted = 0;
-  for (std::uint32_t i = 0; i < width_; ++i) {
-    const bool on = (bits_[i >> 6] >> (i & 63)) & 1u;
-    if (on != (slots_[i] != kNil)) fail("ladder bitmap and slots disagree");
+  for (std::uint32_t i = 0; i < ladder_.span(); ++i) {
+    const bool on = ladder_.occupied(i);
+    if (on != (ladder_[i] != kNil)) fail("ladder bitmap and slots disagree");
     if (!on) continue;
     ++counted;
-    const Price p = base_ + static_cast<Price>(i);
-    if (price_of(slots_[i]) != p) fail("ladder slot holds a level of another price");
+    const Price p = ladder_.key_at(i);
+    if (price_of(ladder_[i]) != p) fail("ladder slot holds a level of another price");
     if (better(p, best_)) fail("ladder level better than the cached best");
   }
-  if (counted != live_) fail("live count out of step with the bitmap");
+  if (counted != ladder_.live()) fail("live count out of step with the bitmap");
   for (const auto& [p, level] : far_) {
-    if (in_window(p)) fail("far level inside the window");
+    if (ladder_.contains(p)) fail("far level inside the window");
     if (price_of(level) != p) fail("far entry holds a level of another price");
     if (!better(best_, p)) fail("far level not worse than the touch");
   }
@@ -140,7 +121,7 @@ void LevelIndex::check(PriceOf&& price_of) const {
     return;
   }
   if (best_level_ == kNil) fail("non-empty side without a best level");
-  if (!in_window(best_) || slots_[index_of(best_)] != best_level_)
+  if (!ladder_.contains(best_) || ladder_[ladder_.index(best_)] != best_level_)
     fail("cached best is not the live ladder level at the best price");
 }
 
