@@ -4,10 +4,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "crossbook/l2_book.hpp"
 #include "crossbook/order_book.hpp"
 #include "crossbook/order_types.hpp"
 #include "crossbook/types.hpp"
@@ -40,6 +42,20 @@ py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const ch
     throw py::value_error(std::string(what) + " is not aligned; pass a copy");
   if (writeable && !arr.writeable()) throw py::value_error(std::string(what) + " is read-only");
   return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(arr);
+}
+
+/// The best n levels of a side as a DEPTH array (best first).
+inline py::array_t<DepthRow> rows_of(const BookSide& s, std::size_t n) {
+  const std::size_t rows = std::min(n, s.size());
+  py::array_t<DepthRow> out(static_cast<py::ssize_t>(rows));
+  s.depth(out.mutable_data(), rows);
+  return out;
+}
+
+/// (price, size) of a side's best level, or None when the side is empty.
+inline py::object level_tuple(const BookSide& s) {
+  if (s.empty()) return py::none();
+  return py::make_tuple(s.best_price(), s.best_size());
 }
 
 /// Python int from a 128-bit integer (no float detour, no overflow).

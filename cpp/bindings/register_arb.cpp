@@ -121,18 +121,6 @@ py::array_t<OpportunityEvent> flush(PyArbScanner& s, std::int64_t ts_ns) {
 }
 
 
-py::array_t<DepthRow> rows_of(const BookSide& s, std::size_t n) {
-  const std::size_t rows = std::min(n, s.size());
-  py::array_t<DepthRow> out(static_cast<py::ssize_t>(rows));
-  s.depth(out.mutable_data(), rows);
-  return out;
-}
-
-py::object level_tuple(const BookSide& s) {
-  if (s.empty()) return py::none();
-  return py::make_tuple(s.best_price(), s.best_size());
-}
-
 void register_book_view(py::module_& m) {
   py::class_<ArbBookView>(m, "ArbBookView")
       .def_property_readonly("price_exp", [](const ArbBookView& v) { return v.book().price_exp(); })

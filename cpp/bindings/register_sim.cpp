@@ -82,18 +82,6 @@ py::array_t<T> to_array(const T* rows, std::size_t n) {
   return out;
 }
 
-py::array_t<DepthRow> rows_of(const BookSide& s, std::size_t n) {
-  const std::size_t rows = std::min(n, s.size());
-  py::array_t<DepthRow> out(static_cast<py::ssize_t>(rows));
-  s.depth(out.mutable_data(), rows);
-  return out;
-}
-
-py::object level_tuple(const BookSide& s) {
-  if (s.empty()) return py::none();
-  return py::make_tuple(s.best_price(), s.best_size());
-}
-
 py::object advance(PySimulator& s, std::int64_t until_ns) {
   std::optional<SimEvent> ev;
   {
