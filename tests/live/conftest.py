@@ -73,10 +73,21 @@ async def run_feed(sim: VenueSimulator, symbols: list[str], tmp: Path, *,
                     await asyncio.sleep(0.005)
                 sim.release()
             await sim.done.wait()
-            # Caught up: everything the server sent reached the consumer, no resync in flight.
-            while feed.queue_depth or conn.pending or not synced() or any(
-                    feed.sync(venue, s).last_id != sim.truth.syncs[s].last_id  # type: ignore[union-attr]
-                    for s in symbols):
+
+            def caught_up() -> bool:
+                # Every frame the server sent was received and consumed, no resync in flight.
+                # Ids alone cannot say so: OKX's 2022 books carry none (last_id stays None).
+                sent = sum(1 for r in sim.sent if r.kind is RecordKind.FRAME)
+                return not (conn.stats.frames < sent or feed.queue_depth or conn.pending
+                            or not synced() or any(
+                                feed.sync(venue, s).last_id  # type: ignore[union-attr]
+                                != sim.truth.syncs[s].last_id for s in symbols))
+
+            # Twice, a tick apart: a frame counted on receipt is queued after an await.
+            while not caught_up():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02)
+            while not caught_up():
                 await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
