@@ -18,13 +18,8 @@ import numpy as np
 import crossbook
 from crossbook import BusyError, _core, dtypes
 from crossbook.order_types import OrderType, TimeInForce
-from crossbook.sim.models import VenueConfig
 
 _N_EVENTS = 1_000_000
-# A block of simulator rows: advance() takes tens of milliseconds over it.
-_SIM_BLOCK_ROWS = 300_000
-# Where the hammered calls put their rows and timers: past every block, never reached.
-_SIM_FAR_NS = 2**62
 
 Call = Callable[[Any], object]
 
@@ -69,22 +64,6 @@ def scan_events() -> np.ndarray:
     ev["ts_recv_ns"] = np.arange(len(ev))
     ev["flags"] = dtypes.F_LAST
     return ev
-
-
-@functools.cache
-def sim_level_rows() -> np.ndarray:
-    """Level rows of one simulated venue at receive times 1..n: one block of a batch."""
-    rows = level_events()[:_SIM_BLOCK_ROWS].copy()
-    rows["ts_recv_ns"] = 1 + np.arange(len(rows))
-    return rows
-
-
-@functools.cache
-def sim_block_depth() -> tuple[np.ndarray, np.ndarray]:
-    """The depth a venue shows after any whole number of blocks (each replays the same levels)."""
-    book = crossbook.L2Book()
-    book.apply(sim_level_rows())
-    return book.depth(5)
 
 
 def depth_pair() -> tuple[np.ndarray, np.ndarray]:
@@ -232,51 +211,6 @@ _ARB_VIEW_CALLS: dict[str, Call] = {
 }
 
 
-def sim_row(ts_recv_ns: int) -> np.ndarray:
-    row = np.zeros(1, dtype=dtypes.LEVEL_EVENT)
-    row["ts_recv_ns"], row["side"], row["action"], row["price"], row["size"] = (
-        ts_recv_ns, 1, dtypes.UPDATE, 100, 1)
-    row["flags"] = dtypes.F_LAST
-    return row
-
-
-def sim_trade(ts_recv_ns: int) -> np.ndarray:
-    trade = np.zeros(1, dtype=dtypes.TRADE_EVENT)
-    trade["ts_recv_ns"], trade["price"], trade["size"], trade["side"] = ts_recv_ns, 100, 1, 1
-    return trade
-
-
-# Venue 1 takes the hammered rows and orders, venue 0 the batch's blocks. Order 1,
-# response 0 and row 0 of each of venue 1's feeds exist before the first batch.
-_SIMULATOR_CALLS: dict[str, Call] = {
-    "add_levels": lambda s: s.add_levels(1, sim_row(_SIM_FAR_NS)),
-    "add_trades": lambda s: s.add_trades(1, sim_trade(_SIM_FAR_NS)),
-    "set_subscriptions": lambda s: s.set_subscriptions(0),
-    "submit": lambda s: s.submit(1, 1, OrderType.LIMIT, TimeInForce.GTC, 50, 1, False),
-    "cancel": lambda s: s.cancel(1),
-    "modify": lambda s: s.modify(1, 50, 1),
-    "set_timer": lambda s: s.set_timer(_SIM_FAR_NS),
-    "advance": lambda s: s.advance(0),
-    "now": lambda s: s.now,
-    "num_venues": lambda s: s.num_venues,
-    "next_ts": lambda s: s.next_ts(),
-    "orders": lambda s: s.orders(),
-    "fills": lambda s: s.fills(),
-    "responses": lambda s: s.responses(),
-    "accounts": lambda s: s.accounts(),
-    "response": lambda s: s.response(0),
-    "level_row": lambda s: s.level_row(1, 0),
-    "trade_row": lambda s: s.trade_row(1, 0),
-    "synced": lambda s: s.synced(0),
-    "bbo": lambda s: s.bbo(0),
-    "depth": lambda s: s.depth(0, 5),
-    "taken": lambda s: s.taken(0, 1, 10_000),
-    "queue_ahead": lambda s: s.queue_ahead(1),
-    "pnl": lambda s: s.pnl(1, 100),
-    "account": lambda s: s.account(1),
-}
-
-
 # A target: (object to hammer, its batch call, a check of its state afterwards).
 Target = tuple[Any, Callable[[], object], Callable[[], None]]
 
@@ -311,33 +245,6 @@ def _scanner_view() -> Target:
     return s.book(0), batch, check
 
 
-def _simulator() -> Target:
-    s = _core.Simulator([VenueConfig().core_args()] * 2)
-    s.add_levels(1, sim_row(0))
-    s.add_trades(1, sim_trade(0))
-    s.submit(1, 1, OrderType.LIMIT, TimeInForce.GTC, 50, 1, False)
-    s.advance(0)
-    rows = sim_level_rows().copy()
-    block_ns = len(rows)
-
-    def batch() -> None:
-        # With nothing subscribed, advance() runs GIL-free through the whole block.
-        s.add_levels(0, rows)
-        end_ns = int(rows["ts_recv_ns"][-1])
-        rows["ts_recv_ns"] += block_ns
-        assert s.advance(end_ns) is None
-
-    def check() -> None:
-        # A batch refused after its add_levels leaves its block for the next
-        # advance(): the venue shows whole blocks, and now ends one.
-        bids, asks = s.depth(0, 5)
-        want_bids, want_asks = sim_block_depth()
-        assert bids.tobytes() == want_bids.tobytes() and asks.tobytes() == want_asks.tobytes()
-        assert s.now > 0 and s.now % block_ns == 0
-
-    return s, batch, check
-
-
 TARGETS: dict[str, tuple[type[Any], dict[str, Call], Callable[[], Target]]] = {
     "L2Book": (_core.L2Book, _L2_CALLS, _l2_book),
     "OrderBook": (_core.OrderBook, _ORDER_BOOK_CALLS, _order_book),
@@ -345,7 +252,6 @@ TARGETS: dict[str, tuple[type[Any], dict[str, Call], Callable[[], Target]]] = {
     "OrderBookView": (_core.OrderBookView, _L3_QUERIES, _engine_view),
     "ArbScanner": (_core.ArbScanner, _SCANNER_CALLS, _scanner),
     "ArbBookView": (_core.ArbBookView, _ARB_VIEW_CALLS, _scanner_view),
-    "Simulator": (_core.Simulator, _SIMULATOR_CALLS, _simulator),
 }
 
 # Bound, but never touch an existing object: pybind11 ignores a second __init__ (and
