@@ -16,10 +16,10 @@ from rich.table import Table
 
 from crossbook.messages import BookMessage, Message
 from crossbook.sync import BookSync
+from crossbook.timeutil import NS_PER_S
 
 __all__ = ["add_live_parsers", "cmd_record", "cmd_watch"]
 
-_NS_PER_S = 1_000_000_000
 _NS_PER_MS = 1_000_000
 _RATE_WINDOW_S = 5.0
 
@@ -41,7 +41,7 @@ class _BookStats:
     latency_ms: float | None = None
 
     def rate(self, now_ns: int) -> float:
-        horizon = now_ns - int(_RATE_WINDOW_S * _NS_PER_S)
+        horizon = now_ns - int(_RATE_WINDOW_S * NS_PER_S)
         self.recent_ns = [t for t in self.recent_ns if t >= horizon]
         return len(self.recent_ns) / _RATE_WINDOW_S
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["NS_PER_MS", "NS_PER_US", "iso_ns"]
+__all__ = ["NS_PER_MS", "NS_PER_S", "NS_PER_US", "iso_ns"]
 
+NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000  # venues stamp milliseconds; messages carry nanoseconds
 NS_PER_US = 1_000
 

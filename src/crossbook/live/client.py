@@ -41,6 +41,7 @@ from crossbook.live.specs import VenueSpec, spec_for
 from crossbook.messages import BookMessage, Kind, Message, Status
 from crossbook.replay import Replay
 from crossbook.sync import BookSync, SyncEvent
+from crossbook.timeutil import NS_PER_S
 from crossbook.venues.registry import make_parser
 
 if TYPE_CHECKING:
@@ -52,7 +53,6 @@ __all__ = ["LiveFeed", "ConnectionStats", "Overflow", "parse_targets"]
 Overflow = Literal["block", "drop"]
 Item = Message | SyncEvent
 _ALL = "*"
-_NS_PER_S = 1_000_000_000
 
 
 @dataclass(slots=True)

@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crossbook.timeutil import NS_PER_S
+
 __all__ = ["CaptureWriter", "RecorderStats"]
 
-_NS_PER_S = 1_000_000_000
 
 
 @dataclass(slots=True)
@@ -50,9 +51,9 @@ class CaptureWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.flush_bytes = flush_bytes
-        self.flush_interval_ns = int(flush_interval_s * _NS_PER_S)
+        self.flush_interval_ns = int(flush_interval_s * NS_PER_S)
         self.rotate_bytes = rotate_bytes
-        self.rotate_interval_ns = int(rotate_interval_s * _NS_PER_S)
+        self.rotate_interval_ns = int(rotate_interval_s * NS_PER_S)
         self.compresslevel = compresslevel
         self.fsync = fsync
         self.stats = RecorderStats()
@@ -123,7 +124,7 @@ class CaptureWriter:
         self.stats.flushes += 1
 
     def _new_part(self, now_ns: int) -> None:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now_ns // _NS_PER_S))
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now_ns // NS_PER_S))
         n = len(self.stats.files)
         self._path = self.directory / f"{self.name}-{stamp}-{n:04d}.cap.gz"
         self._file_opened_ns = now_ns

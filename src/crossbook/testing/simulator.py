@@ -42,6 +42,7 @@ from crossbook._side import Side
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
 from crossbook.replay import Replay
 from crossbook.sync import BookSync
+from crossbook.timeutil import NS_PER_S
 from crossbook.venues.registry import make_parser
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Faults", "SentRecord", "VenueSimulator", "book_rows", "corrupt_checksum", "played"]
 
-_NS_PER_S = 1_000_000_000
 _REST_VENUES = {"binance": "/api/v3/depth", "binance_usdm": "/fapi/v1/depth",
                 "binance_coinm": "/dapi/v1/depth"}
 _SNAPSHOT_STREAM_VENUES = {"hyperliquid"}
@@ -286,7 +286,7 @@ class VenueSimulator:
                 await self._hang(ws)
                 return
             if self.speed and prev_ns is not None and rec.recv_ns > prev_ns:
-                await asyncio.sleep((rec.recv_ns - prev_ns) / _NS_PER_S / self.speed)
+                await asyncio.sleep((rec.recv_ns - prev_ns) / NS_PER_S / self.speed)
             elif i % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             await self._send_owed(ws)
