@@ -215,15 +215,15 @@ void SimVenue::fill(SimOrder& o, Price price, Qty size, Liquidity liq, std::int6
   ledger.outbox.push_back(r);
 }
 
-void SimVenue::arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger) {
+void SimVenue::arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger, Reason reason) {
   SimOrder& o = ledger.order(id);
   if (!queue_of(id)) {
     send(o, ResponseKind::CancelRejected, now_ns, ledger, Reason::UnknownOrder);
     return;
   }
   erase_resting(id);
-  close(o, OrderStatus::Cancelled, Reason::UserCancel);
-  send(o, ResponseKind::Cancelled, now_ns, ledger, Reason::UserCancel);
+  close(o, OrderStatus::Cancelled, reason);
+  send(o, ResponseKind::Cancelled, now_ns, ledger, reason);
 }
 
 void SimVenue::arrive_modify(std::uint64_t id, Price price, Qty leaves, std::int64_t now_ns,

@@ -39,7 +39,9 @@ class SimVenue {
 
   /// The order reaches the venue: it is rejected, taken against the book, rests, or a mix.
   void arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger);
-  void arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger);
+  /// `reason` is what the cancelled order records: the strategy's cancel, or the kill switch's.
+  void arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger,
+                     Reason reason = Reason::UserCancel);
   /// New price and total size. A size decrease at the same price keeps the
   /// queue place; any other change re-queues at the back. A change that would
   /// cross the book, or a size not above what has filled, is rejected.
