@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -109,6 +110,34 @@ void register_sim_dtypes() {
   PYBIND11_NUMPY_DTYPE(SimResponse, ts_venue_ns, ts_delivery_ns, order_id, price, size, leaves, fee,
                        venue, kind, status, reason, liquidity);
   PYBIND11_NUMPY_DTYPE(SimAccount, position, volume, cash_lo, cash_hi, fees_lo, fees_hi);
+  PYBIND11_NUMPY_DTYPE(SimRiskEvent, ts_ns, order_id, value_lo, value_hi, limit_lo, limit_hi, venue, kind,
+                       reason, reserved);
+}
+
+// (max_order_size, max_order_notional, max_position, max_open_orders,
+//  max_orders_per_window, window_ns, asset index or -1); None is no limit.
+using VenueRiskArgs = std::tuple<std::optional<Qty>, py::object, std::optional<Qty>, std::optional<std::int64_t>,
+                                 std::optional<std::int64_t>, std::int64_t, std::int64_t>;
+// (max_net_position by asset index, max_loss, max_drawdown, kill on breach, pause_ns, flatten_on_kill)
+using PortfolioRiskArgs = std::tuple<std::vector<Qty>, py::object, py::object, bool, std::int64_t, bool>;
+
+std::optional<Int128> optional_int128(const py::object& v, const char* name) {
+  if (v.is_none()) return std::nullopt;
+  return int128_from_py(v, name);
+}
+
+void configure_risk(PySimulator& s, const std::vector<VenueRiskArgs>& venues, const PortfolioRiskArgs& p) {
+  std::vector<VenueLimits> limits;
+  for (const auto& [size, notional, position, open, rate, window_ns, asset] : venues) {
+    if (asset < -1 || asset >= static_cast<std::int64_t>(kNoAsset)) throw py::value_error("bad asset index");
+    limits.push_back(VenueLimits{size, optional_int128(notional, "max_order_notional"), position, open, rate,
+                                 window_ns, asset < 0 ? kNoAsset : static_cast<std::uint32_t>(asset)});
+  }
+  const auto& [net, loss, drawdown, kill, pause_ns, flatten] = p;
+  s.idle().configure_risk(std::move(limits),
+                          PortfolioLimits{net, optional_int128(loss, "max_loss"),
+                                          optional_int128(drawdown, "max_drawdown"),
+                                          kill ? OnBreach::Kill : OnBreach::Pause, pause_ns, flatten});
 }
 
 void register_inputs(py::class_<PySimulator>& cls) {
@@ -145,7 +174,9 @@ void register_inputs(py::class_<PySimulator>& cls) {
            py::arg("order_id"), py::arg("price"), py::arg("leaves"))
       .def("set_timer", [](PySimulator& s, std::int64_t ts) { return s.idle().set_timer(ts); },
            py::arg("ts_ns"))
-      .def("advance", &advance, py::arg("until_ns"));
+      .def("advance", &advance, py::arg("until_ns"))
+      .def("configure_risk", &configure_risk, py::arg("venues"), py::arg("portfolio"))
+      .def("kill", [](PySimulator& s, bool flatten) { s.idle().kill(flatten); }, py::arg("flatten"));
 }
 
 void register_reads(py::class_<PySimulator>& cls) {
@@ -162,6 +193,10 @@ void register_reads(py::class_<PySimulator>& cls) {
       })
       .def("responses", [](PySimulator& s) {
         const auto& v = s.idle().responses();
+        return to_array(v.data(), v.size());
+      })
+      .def("risk_events", [](PySimulator& s) {
+        const auto& v = s.idle().risk().events();
         return to_array(v.data(), v.size());
       })
       .def("accounts", [](PySimulator& s) {

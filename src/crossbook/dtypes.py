@@ -18,7 +18,7 @@ __all__ = [
     "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
     "STP_DECREMENT", "POST_ONLY",
     "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
-    "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_MAKER", "SIM_TAKER",
+    "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_RISK_EVENT", "SIM_MAKER", "SIM_TAKER",
     "SIM_SYNCED", "SIM_UNSYNCED",
     "MAX_TICK_HINT",
 ]  # fmt: skip
@@ -273,6 +273,26 @@ SIM_ACCOUNT = np.dtype(
         ("cash_hi", "<i8"),
         ("fees_lo", "<u8"),
         ("fees_hi", "<i8"),
+    ],
+    align=True,
+)
+
+#: One state change of the simulator's risk engine (crossbook.sim.risk): ``kind`` is a
+#: RiskEventKind, ``reason`` a Reason; ``venue`` is 2**32 - 1 and ``order_id`` 0 when not
+#: about one. value and limit are 128-bit, split: value = hi * 2**64 + lo (as SIM_ACCOUNT);
+#: a refusal or breach has value > limit.
+SIM_RISK_EVENT = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("order_id", "<u8"),
+        ("value_lo", "<u8"),
+        ("value_hi", "<i8"),
+        ("limit_lo", "<u8"),
+        ("limit_hi", "<i8"),
+        ("venue", "<u4"),
+        ("kind", "u1"),
+        ("reason", "u1"),
+        ("reserved", "u1", (2,)),
     ],
     align=True,
 )

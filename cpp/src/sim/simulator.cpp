@@ -18,6 +18,11 @@ Simulator::Simulator(std::vector<VenueSpec> venues) {
                            std::move(s.latency)});
   }
   feeds_.resize(venues_.size());
+  // The pointers stay valid: venues_ never grows again, and moving the
+  // simulator moves the vector's buffer, not its elements.
+  std::vector<const SimVenue*> views;
+  for (const Slot& s : venues_) views.push_back(&s.venue);
+  risk_ = RiskEngine(std::move(views));
 }
 
 void Simulator::check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index,
@@ -95,8 +100,18 @@ std::uint64_t Simulator::submit(const NewOrder& r) {
   o.tif = static_cast<std::uint8_t>(r.tif);
   o.flags = r.post_only ? kPostOnly : 0;
   o.status = static_cast<std::uint8_t>(OrderStatus::Pending);
+  const RiskVerdict verdict = risk_.check_new(o, ledger_, now_ns_);
+  if (verdict.reason != Reason::None) {
+    o.status = static_cast<std::uint8_t>(OrderStatus::Rejected);
+    o.reason = static_cast<std::uint8_t>(verdict.reason);
+    ledger_.orders.push_back(o);
+    risk_.refused(o, verdict, now_ns_);
+    local_answer(o, ResponseKind::Rejected, verdict.reason);
+    return id;
+  }
   request(Task::New, r.venue, id, 0, 0);
   ledger_.orders.push_back(o);
+  risk_.sent_new(o, now_ns_);
   return id;
 }
 
@@ -110,7 +125,14 @@ void Simulator::modify(std::uint64_t order_id, Price price, Qty leaves) {
   if (o.type != static_cast<std::uint8_t>(OrderType::Limit)) throw InvalidInput("only a limit order can be modified");
   if (price <= 0) throw InvalidInput("price must be positive, got " + std::to_string(price));
   if (leaves <= 0) throw InvalidInput("open size must be positive, got " + std::to_string(leaves));
+  const RiskVerdict verdict = risk_.check_modify(o, price, leaves, ledger_, now_ns_);
+  if (verdict.reason != Reason::None) {
+    risk_.refused(o, verdict, now_ns_);
+    local_answer(o, ResponseKind::ModifyRejected, verdict.reason);
+    return;
+  }
   request(Task::Modify, o.venue, order_id, price, leaves);
+  risk_.sent_modify(o, leaves, now_ns_);
 }
 
 std::uint64_t Simulator::set_timer(std::int64_t ts_ns) {
@@ -166,6 +188,7 @@ std::optional<SimEvent> Simulator::advance(std::int64_t until_ns) {
       ev = run_pending(p);
     }
     post_outbox();
+    ev = after_event(ev);
     if (ev) return ev;
   }
 }
@@ -176,6 +199,7 @@ std::optional<SimEvent> Simulator::run_feed(const FeedPick& pick) {
   const auto v = static_cast<std::uint32_t>(pick.venue);
   if (pick.trade) {
     const std::size_t i = f.next_trade++;
+    risk_.on_trade(v, f.trades[i].price);
     venue.apply_trade(f.trades[i], now_ns_, ledger_);
     if (subscriptions_ & subscribe::kTrade) return SimEvent{EventKind::Trade, now_ns_, v, i};
     return std::nullopt;
@@ -183,6 +207,8 @@ std::optional<SimEvent> Simulator::run_feed(const FeedPick& pick) {
   const std::size_t i = f.next_level++;
   const LevelEvent& row = f.levels[i];
   venue.apply_level(row);
+  if (row.flags & flags::kLast)
+    if (const auto why = risk_.on_message_end(v, now_ns_)) breach(*why);
   const bool status = row.action == kActionSynced || row.action == kActionUnsynced;
   if ((subscriptions_ & subscribe::kBook) && (status || (row.flags & flags::kLast)))
     return SimEvent{EventKind::Book, now_ns_, v, i};
@@ -200,6 +226,13 @@ std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
       return std::nullopt;
     case Task::Modify:
       venue.arrive_modify(p.id, p.price, p.size, now_ns_, ledger_);
+      risk_.modify_arrived(p.venue, p.id, p.size);
+      return std::nullopt;
+    case Task::KillCancel:
+      venue.arrive_cancel(p.id, now_ns_, ledger_, Reason::KillSwitch);
+      return std::nullopt;
+    case Task::RiskReset:
+      risk_.maybe_reset(now_ns_);
       return std::nullopt;
     case Task::Deliver: {
       const bool fill = responses_[p.id].kind == static_cast<std::uint8_t>(ResponseKind::Fill);

@@ -1,6 +1,6 @@
 """Execution simulator: what acting on the books would have earned, after latency and fees.
 
-Design (milestone 1; the risk engine, example strategies, CLI and richer models come next):
+Design (milestone 1; example strategies, CLI and richer models come next):
 
 * **Event loop** (C++, ``cpp/include/crossbook/sim/simulator.hpp``). The recorded feeds of N
   venues (LEVEL_EVENT rows and TRADE_EVENT rows, each venue's in receive-time order) are
@@ -34,6 +34,13 @@ Design (milestone 1; the risk engine, example strategies, CLI and richer models 
   ``10**-(price_exp + size_exp)``, 128-bit: a padded exponent puts one BTC near 10**21);
   ``pnl = cash + position * mark - fees``. A fill's fee and a position are int64, overflow refused.
 
+* **Risk engine** (``risk.hpp``, :mod:`crossbook.sim.risk`, whose docstring has the rules):
+  per-venue limits (:class:`VenueRisk` in :class:`VenueConfig`) and run-wide ones
+  (:class:`PortfolioRisk`), checked before every submit and modify; a loss or drawdown
+  breach trips the circuit breaker or the kill switch, which the strategy or the user can
+  also pull (:meth:`Simulator.kill`). Refusals carry a Reason and every state change is a
+  SIM_RISK_EVENT row in :attr:`SimResults.risk_events`.
+
 A strategy talks to the venues only through submit/cancel/modify/set_timer and its callbacks,
 the surface a live execution client would also offer.
 """
@@ -50,10 +57,12 @@ from crossbook.sim.records import (
     Reason,
     Response,
     ResponseKind,
+    RiskEventKind,
     SimResults,
     TimeInForce,
     TradeRow,
 )
+from crossbook.sim.risk import PortfolioRisk, VenueRisk, VolatilitySizer
 from crossbook.sim.simulator import Simulator
 from crossbook.sim.strategy import Strategy
 
@@ -65,13 +74,17 @@ __all__ = [
     "Fees",
     "Liquidity",
     "OrderStatus",
+    "PortfolioRisk",
     "Reason",
     "Response",
     "ResponseKind",
+    "RiskEventKind",
     "SimResults",
     "Simulator",
     "Strategy",
     "TimeInForce",
     "TradeRow",
     "VenueConfig",
+    "VenueRisk",
+    "VolatilitySizer",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
+from crossbook.sim.risk import VenueRisk
 
 __all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig"]
 
@@ -55,7 +56,9 @@ class Fees:
 @dataclass(frozen=True, slots=True)
 class VenueConfig:
     """One simulated (venue, symbol). ``synced`` is the book's state before the feed
-    says otherwise; ``tick`` is a speed hint for the book, as for L2Book."""
+    says otherwise; ``tick`` is a speed hint for the book, as for L2Book. ``risk`` holds
+    the venue's limits; ``asset`` names what its position is in, for
+    ``PortfolioRisk.max_net_position`` (crossbook.sim.risk)."""
 
     price_exp: int = 0
     size_exp: int = 0
@@ -65,6 +68,8 @@ class VenueConfig:
     tick: int = 1
     synced: bool = True
     name: str = ""
+    risk: VenueRisk = field(default_factory=VenueRisk)
+    asset: str = ""
 
     def __post_init__(self) -> None:
         if self.queue not in QUEUE_MODELS:

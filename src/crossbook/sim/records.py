@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 __all__ = [
     "Account", "BookRow", "EventKind", "Liquidity", "OrderStatus", "Reason", "Response", "ResponseKind",
-    "SimResults", "TimeInForce", "TradeRow",
+    "RiskEventKind", "SimResults", "TimeInForce", "TradeRow",
 ]  # fmt: skip
 
 
@@ -31,6 +31,17 @@ class Reason(enum.IntEnum):
     IMMEDIATE_REMAINDER = 5  # what an IOC or market order could not fill at once
     MODIFY_WOULD_CROSS = 6
     USER_CANCEL = 7
+    # The risk engine's (crossbook.sim.risk), decided at the desk with no venue round trip.
+    RISK_ORDER_SIZE = 16
+    RISK_ORDER_NOTIONAL = 17
+    RISK_POSITION = 18
+    RISK_NET_POSITION = 19
+    RISK_OPEN_ORDERS = 20
+    RISK_RATE = 21
+    CIRCUIT_BREAKER = 22
+    KILL_SWITCH = 23  # also the reason of the kill's own cancels
+    RISK_LOSS = 24  # of a breaker trip or kill: loss over max_loss
+    RISK_DRAWDOWN = 25  # of a breaker trip or kill: drawdown over max_drawdown
 
 
 class ResponseKind(enum.IntEnum):
@@ -41,6 +52,15 @@ class ResponseKind(enum.IntEnum):
     MODIFIED = 5
     CANCEL_REJECTED = 6
     MODIFY_REJECTED = 7
+
+
+class RiskEventKind(enum.IntEnum):
+    """The ``kind`` of a SIM_RISK_EVENT row."""
+
+    ORDER_REFUSED = 1
+    BREAKER_TRIPPED = 2
+    BREAKER_RESET = 3
+    KILL = 4
 
 
 class Liquidity(enum.IntEnum):
@@ -111,9 +131,11 @@ class Account(NamedTuple):
 
 
 class SimResults(NamedTuple):
-    """A run's results: SIM_ORDER, SIM_FILL, SIM_RESPONSE rows and one SIM_ACCOUNT row per venue."""
+    """A run's results: SIM_ORDER, SIM_FILL, SIM_RESPONSE rows, one SIM_ACCOUNT row per
+    venue, and the risk engine's SIM_RISK_EVENT rows."""
 
     orders: npt.NDArray[np.void]
     fills: npt.NDArray[np.void]
     responses: npt.NDArray[np.void]
     accounts: npt.NDArray[np.void]
+    risk_events: npt.NDArray[np.void]

@@ -20,6 +20,7 @@ from crossbook.sim.records import (
     TimeInForce,
     TradeRow,
 )
+from crossbook.sim.risk import PortfolioRisk, core_risk_args
 from crossbook.sim.strategy import Strategy
 
 __all__ = ["Simulator"]
@@ -43,11 +44,14 @@ class Simulator:
     hand with :meth:`advance` and the request methods (as the tests do).
     """
 
-    def __init__(self, venues: Sequence[VenueConfig]) -> None:
+    def __init__(self, venues: Sequence[VenueConfig], risk: PortfolioRisk | None = None) -> None:
+        """``risk``: the limits over all venues (each venue's own are in its VenueConfig)."""
         if not venues:
             raise ValueError("a simulation needs at least one venue")
         self.venues = tuple(venues)
+        self.risk = risk
         self._core = _core.Simulator([v.core_args() for v in self.venues])
+        self._core.configure_risk(*core_risk_args([(v.risk, v.asset) for v in self.venues], risk))
         self._last_input_ns: int | None = None
 
     # -- input ---------------------------------------------------------------------------
@@ -81,6 +85,13 @@ class Simulator:
 
     def set_timer(self, ts_ns: int) -> int:
         return self._core.set_timer(ts_ns)
+
+    def kill(self, flatten: bool = False) -> None:
+        """The kill switch, from a callback or from outside the run: every later submit and
+        modify is refused, every open or in-flight order is cancelled (after the entry
+        latency), and with ``flatten`` each venue's position is closed at market. See
+        crossbook.sim.risk for the rules."""
+        self._core.kill(flatten)
 
     # -- what the strategy may read --------------------------------------------------------
     @property
@@ -144,4 +155,4 @@ class Simulator:
 
     def results(self) -> SimResults:
         c = self._core
-        return SimResults(c.orders(), c.fills(), c.responses(), c.accounts())
+        return SimResults(c.orders(), c.fills(), c.responses(), c.accounts(), c.risk_events())

@@ -30,6 +30,7 @@
 #include "crossbook/sim/fee_model.hpp"
 #include "crossbook/sim/latency_model.hpp"
 #include "crossbook/sim/queue_model.hpp"
+#include "crossbook/sim/risk.hpp"
 #include "crossbook/sim/types.hpp"
 #include "crossbook/sim/venue.hpp"
 
@@ -88,8 +89,15 @@ class Simulator {
   void add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n);
   void set_subscriptions(std::uint32_t mask) { subscriptions_ = mask; }
 
+  /// Risk limits (risk.hpp), before the run: throws InvalidInput once an
+  /// order was made or an event ran, or for limits configure() refuses.
+  void configure_risk(std::vector<VenueLimits> venues, PortfolioLimits portfolio);
+  /// The kill switch, pulled now (see risk.hpp).
+  void kill(bool flatten);
+  const RiskEngine& risk() const { return risk_; }
+
   /// Requests decided at now(). Invalid arguments throw InvalidInput; what
-  /// the venue refuses comes back as an answer with a Reason.
+  /// the risk engine or the venue refuses comes back as an answer with a Reason.
   std::uint64_t submit(const NewOrder& order);
   void cancel(std::uint64_t order_id);
   /// New price and open size (> 0) of a resting limit order.
@@ -112,10 +120,10 @@ class Simulator {
   const TradeEvent& trade_row(std::size_t venue, std::size_t i) const { return feeds_.at(venue).trades.at(i); }
 
  private:
-  enum class Task : std::uint8_t { New, Cancel, Modify, Deliver, Timer };
+  enum class Task : std::uint8_t { New, Cancel, Modify, Deliver, Timer, KillCancel, RiskReset };
   struct Pending {
     std::int64_t ts_ns;
-    std::uint8_t cls;  // 1 arrival, 2 answer, 3 timer: the tie-break after the time
+    std::uint8_t cls;  // 0 breaker reset, 1 arrival, 2 answer, 3 timer: the tie-break after the time
     std::uint64_t seq;
     Task task;
     std::uint32_t venue;
@@ -153,6 +161,15 @@ class Simulator {
   std::int64_t later(std::int64_t ts_ns, std::int64_t delay_ns) const;
   void check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index, const char* what) const;
   SimOrder& known_order(std::uint64_t id);
+  // The risk engine's side of the loop (simulator_risk.cpp).
+  /// Answers a request refused at the desk: delivered at now, no latency.
+  void local_answer(const SimOrder& o, ResponseKind kind, Reason reason);
+  /// Runs after each event: the fills' equity checks and flatten orders, and
+  /// after a kill drops the events the strategy no longer hears.
+  std::optional<SimEvent> after_event(std::optional<SimEvent> ev);
+  void breach(const RiskVerdict& why);
+  void kill_now(bool flatten, const RiskVerdict& why);
+  void send_flatten(std::uint32_t venue, Side side, Qty size);
 
   std::vector<Slot> venues_;
   std::vector<Feed> feeds_;
@@ -164,6 +181,8 @@ class Simulator {
   std::uint32_t subscriptions_ = 0;
   std::int64_t now_ns_ = 0;
   std::int64_t last_event_ns_ = INT64_MIN;  // time of the last event processed
+  RiskEngine risk_;
+  std::size_t fills_seen_ = 0;  // fills the risk engine has been shown
 };
 
 }  // namespace crossbook::sim

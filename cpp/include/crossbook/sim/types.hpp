@@ -47,6 +47,17 @@ enum class Reason : std::uint8_t {
   ImmediateRemainder = 5,   // what an IOC or market order could not fill at once
   ModifyWouldCross = 6,
   UserCancel = 7,
+  // The risk engine's, decided at the desk (crossbook/sim/risk.hpp).
+  RiskOrderSize = 16,
+  RiskOrderNotional = 17,
+  RiskPosition = 18,
+  RiskNetPosition = 19,
+  RiskOpenOrders = 20,
+  RiskRate = 21,
+  CircuitBreaker = 22,
+  KillSwitch = 23,     // also the reason of the kill's own cancels
+  RiskLoss = 24,       // of a breaker trip or kill: loss over max_loss
+  RiskDrawdown = 25,   // of a breaker trip or kill: drawdown over max_drawdown
 };
 
 /// What the strategy hears from a venue, after the response latency.
