@@ -13,7 +13,6 @@ from crossbook import dtypes
 from crossbook.sim import (
     BookRow,
     ConstantLatency,
-    EventKind,
     OrderStatus,
     PortfolioRisk,
     Reason,
@@ -274,23 +273,47 @@ def test_a_kill_from_a_callback_cancels_everything_refuses_everything_and_silenc
     assert kill_row == _event(killed_at, RiskEventKind.KILL, Reason.KILL_SWITCH)
 
 
+class Recorder(Strategy):
+    """Hears everything."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, int, object]] = []
+
+    def on_book(self, sim: Simulator, venue: int, row: BookRow) -> None:
+        self.heard.append(("book", sim.now, row))
+
+    def on_trade(self, sim: Simulator, venue: int, trade: object) -> None:
+        self.heard.append(("trade", sim.now, trade))
+
+    def on_order(self, sim: Simulator, response: Response) -> None:
+        self.heard.append(("order", sim.now, response))
+
+    def on_fill(self, sim: Simulator, fill: Response) -> None:
+        self.heard.append(("fill", sim.now, fill))
+
+    def on_timer(self, sim: Simulator, timer_id: int) -> None:
+        self.heard.append(("timer", sim.now, timer_id))
+
+
 def test_a_user_kill_between_advances_takes_effect_on_the_very_next_event() -> None:
     sim = Simulator([VenueConfig(latency=ConstantLatency(3, 2))])
     _book(sim, 0, 1, 99, 101)
     sim.advance(1)
     sim.submit(0, BID, 2, 101, tif=TimeInForce.IOC)
     resting = sim.submit(0, ASK, 2, 110)
+    sim.set_timer(12)
     sim.advance(10)
     _book(sim, 0, 11, 98, 101)
     sim.kill(flatten=True)
-    sim._core.set_subscriptions(0b11111)  # everything: the feed row at 11 must not come out
-    ev = sim._core.advance(100)
-    assert ev is not None and ev[0] == EventKind.ORDER  # the cancel's answer, at 10 + 3 + 2
-    assert ev[1] == 15 and sim._core.response(ev[3])[2] == resting
-    sim.advance(100)
+    strat = Recorder()
+    sim.advance(100, strat)
+    # Not the book at 11 nor the timer at 12: the cancel's answer (10 + 3 + 2) and the flatten's.
+    kinds = [(k, t) for k, t, _ in strat.heard]
+    assert kinds == [("order", 15), ("order", 15), ("fill", 15)]
+    cancel = strat.heard[0][2]
+    assert isinstance(cancel, Response) and (cancel.order_id, cancel.reason) == (resting, Reason.KILL_SWITCH)
     assert sim.account(0).position == 0
     orders = as_dicts(sim.results().orders)
-    assert orders[resting - 1]["reason"] == Reason.KILL_SWITCH
     assert (orders[-1]["side"], orders[-1]["size"], orders[-1]["ts_decision_ns"]) == (ASK, 2, 10)
 
 
