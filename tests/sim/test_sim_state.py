@@ -4,7 +4,9 @@ Two venues with random latencies and fees (rebates included); random feed rows (
 updates, deletes, clears, sync changes) and trades, orders of every kind (limit GTC, IOC,
 FOK, post-only, market), cancels and modifies (known and unknown ids), and time advancing.
 After every step: every order, fill, answer (with its delivery time), account and pnl
-agree; and, checked from the inputs alone: no fill before its order's arrival; the taker
+agree, and so do the risk engine's events (random per-venue and run-wide limits, loss and
+drawdown breakers that pause or kill, and kill switches pulled at random); and, checked
+from the inputs alone: no fill before its order's arrival; the taker
 fills against one version of a level never exceed that level's size (no filling twice); a
 maker fill happens only at a trade at or through its price; pnl at a mark equals the sum of
 (mark - price) * signed size - fee over the fills.
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from crossbook import dtypes
-from crossbook.sim import ConstantLatency, Fees, Simulator, VenueConfig
+from crossbook.sim import ConstantLatency, Fees, PortfolioRisk, Simulator, VenueConfig, VenueRisk
 from tests.reference.ref_sim import RefSim, RefVenue
 from tests.sim._util import as_dicts, level_rows, trade_rows
 
@@ -33,17 +35,39 @@ latencies = st.sampled_from([0, 1, 2, 5])
 fees = st.sampled_from([-200, 0, 1, 250, 1000])
 
 
+def _limit(high: int) -> st.SearchStrategy[int | None]:
+    """No limit two times in three, so that the venues still trade."""
+    return st.one_of(st.none(), st.none(), st.integers(0, high))
+
+
+# Half the runs have no venue limit, so that enough trades happen for the loss checks.
+venue_risks: st.SearchStrategy[dict[str, int | None]] = st.one_of(st.just({}), st.fixed_dictionaries({
+    "max_order_size": _limit(12), "max_order_notional": _limit(1_300), "max_position": _limit(30),
+    "max_open_orders": _limit(6), "max_orders_per_window": _limit(6), "window_ns": st.integers(1, 10),
+}))
+portfolios = st.fixed_dictionaries({
+    "max_net_position": st.sampled_from([{}, {"X": 8}, {"X": 40}]), "max_loss": _limit(20),
+    "max_drawdown": _limit(20), "on_breach": st.sampled_from(["pause", "kill"]),
+    "pause_ns": st.integers(0, 40), "flatten_on_kill": st.booleans(),
+})
+
+
 def _has_resting(machine: SimMachine) -> bool:
     return bool(getattr(machine, "ref", None) and machine.ref.ahead)
 
 
 class SimMachine(RuleBasedStateMachine):
     @initialize(lat=st.lists(st.tuples(latencies, latencies), min_size=VENUES, max_size=VENUES),
-                fee=st.lists(st.tuples(fees, fees), min_size=VENUES, max_size=VENUES))
-    def setup(self, lat: list[tuple[int, int]], fee: list[tuple[int, int]]) -> None:
-        self.sim = Simulator([VenueConfig(latency=ConstantLatency(e, r), fees=Fees(m, t))
-                              for (e, r), (m, t) in zip(lat, fee)])
-        self.ref = RefSim([RefVenue(e, r, m, t) for (e, r), (m, t) in zip(lat, fee)])
+                fee=st.lists(st.tuples(fees, fees), min_size=VENUES, max_size=VENUES),
+                risk=st.lists(venue_risks, min_size=VENUES, max_size=VENUES), portfolio=portfolios)
+    def setup(self, lat: list[tuple[int, int]], fee: list[tuple[int, int]],
+              risk: list[dict[str, int | None]], portfolio: dict[str, object]) -> None:
+        self.sim = Simulator([VenueConfig(latency=ConstantLatency(e, r), fees=Fees(m, t),
+                                          risk=VenueRisk(**vr), asset="X")  # type: ignore[arg-type]
+                              for (e, r), (m, t), vr in zip(lat, fee, risk)],
+                             PortfolioRisk(**portfolio))  # type: ignore[arg-type]
+        self.ref = RefSim([RefVenue(e, r, m, t, risk=vr, asset="X")
+                           for (e, r), (m, t), vr in zip(lat, fee, risk)], portfolio)
         self.last_ts = [0] * VENUES  # per venue: feed rows must not go back
         self.levels: list[list[tuple[int, ...]]] = [[] for _ in range(VENUES)]
         self.trades: list[list[tuple[int, ...]]] = [[] for _ in range(VENUES)]
@@ -127,6 +151,13 @@ class SimMachine(RuleBasedStateMachine):
             assert self.sim.submit(venue, side, size, price) == self.ref.submit(
                 venue, side, 1, 1, price, size, False)
 
+    @rule(venue=venues, side=sides, size=sizes)
+    def take(self, venue: int, side: int, size: int) -> None:
+        """A market order when the other side has levels: fills, and so the risk engine's
+        equity checks, which random prices alone reach rarely."""
+        if self.ref.venues[venue].book[2 if side == 1 else 1]:
+            assert self.sim.submit(venue, side, size) == self.ref.submit(venue, side, 2, 1, 0, size, False)
+
     @rule(venue=venues, side=sides, price=prices, size=sizes,
           kind=st.sampled_from(["gtc", "gtc", "ioc", "fok", "post", "market"]))
     def submit(self, venue: int, side: int, price: int, size: int, kind: str) -> None:
@@ -152,6 +183,13 @@ class SimMachine(RuleBasedStateMachine):
             self.sim.modify(oid, price, leaves)
             self.ref.modify(oid, price, leaves)
 
+    # Rare: after a kill everything is refused.
+    @rule(flatten=st.booleans(), really=st.integers(0, 19))
+    def kill(self, flatten: bool, really: int) -> None:
+        if really == 0:
+            self.sim.kill(flatten)
+            self.ref.kill(flatten)
+
     @rule(gap=st.integers(0, 6))
     def advance(self, gap: int) -> None:
         self._advance(gap)
@@ -174,6 +212,7 @@ class SimMachine(RuleBasedStateMachine):
         assert as_dicts(res.orders) == [self.ref.orders[i] for i in sorted(self.ref.orders)]
         assert as_dicts(res.fills) == self.ref.fills
         assert as_dicts(res.responses) == self.ref.responses
+        assert as_dicts(res.risk_events) == self.ref.risk.events
         for vi, v in enumerate(self.ref.venues):
             assert self.sim.account(vi) == (v.position, v.cash, v.fees, v.volume)
         for vi in range(VENUES):
