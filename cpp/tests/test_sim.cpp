@@ -243,3 +243,82 @@ TEST(Sim, BadInputIsRefusedWithTheRowNamed) {
   std::vector<VenueSpec> none(1);
   EXPECT_THROW(Simulator(std::move(none)), InvalidInput);
 }
+
+TEST(SimRisk, EachVenueLimitAtItsEdgeAndRefusalsAreLocal) {
+  Simulator s = one_venue(5, 3);
+  std::vector<VenueLimits> limits(1);
+  limits[0].max_order_size = 5;
+  limits[0].max_position = 10;
+  limits[0].max_open_orders = 3;
+  limits[0].max_orders_per_window = 4;
+  limits[0].window_ns = 100;
+  s.configure_risk(std::move(limits), PortfolioLimits{});
+  add(s, {level(1, Side::Bid, 99, 100), level(1, Side::Ask, 101, 100)});
+  s.advance(1);
+  EXPECT_EQ(order(s, s.submit(limit(Side::Bid, 90, 6))).reason, static_cast<std::uint8_t>(Reason::RiskOrderSize));
+  const auto a = s.submit(limit(Side::Bid, 90, 5));
+  const auto b = s.submit(limit(Side::Bid, 90, 5));  // worst long 10: at the limit
+  EXPECT_EQ(order(s, a).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+  EXPECT_EQ(order(s, b).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+  const auto c = s.submit(limit(Side::Bid, 90, 1));
+  EXPECT_EQ(order(s, c).reason, static_cast<std::uint8_t>(Reason::RiskPosition));
+  const auto d = s.submit(limit(Side::Ask, 110, 1));  // the third open order
+  EXPECT_EQ(order(s, d).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+  const auto e = s.submit(limit(Side::Ask, 110, 1));
+  EXPECT_EQ(order(s, e).reason, static_cast<std::uint8_t>(Reason::RiskOpenOrders));
+  s.cancel(d);
+  s.advance(7);  // d cancelled at 6: one open slot again; 3 sends in the window so far
+  const auto f = s.submit(limit(Side::Ask, 110, 1));
+  EXPECT_EQ(order(s, f).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+  s.cancel(f);
+  s.advance(20);
+  const auto g = s.submit(limit(Side::Ask, 110, 1));  // the fifth send within (-80, 20]
+  EXPECT_EQ(order(s, g).reason, static_cast<std::uint8_t>(Reason::RiskRate));
+  s.advance(101);  // the sends at 1 left the window (1, 101]
+  EXPECT_EQ(order(s, s.submit(limit(Side::Ask, 110, 1))).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+
+  const auto& events = s.risk().events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].order_id, c);
+  EXPECT_EQ(events[1].value_lo, 11u);
+  EXPECT_EQ(events[1].limit_lo, 10u);
+  EXPECT_EQ(events[3].reason, static_cast<std::uint8_t>(Reason::RiskRate));
+  EXPECT_EQ(events[3].ts_ns, 20);
+  // A refusal is answered at the decision time, with no latency.
+  const SimResponse* refusal = nullptr;
+  for (const SimResponse& r : s.responses())
+    if (r.order_id == g) refusal = &r;
+  ASSERT_NE(refusal, nullptr);
+  EXPECT_EQ(refusal->ts_venue_ns, 20);
+  EXPECT_EQ(refusal->ts_delivery_ns, 20);
+}
+
+TEST(SimRisk, LossTripsTheBreakerUntilTheExactResetAndTheKillCancelsEverything) {
+  Simulator s = one_venue();
+  PortfolioLimits p;
+  p.max_loss = 9;
+  p.pause_ns = 100;
+  s.configure_risk(std::vector<VenueLimits>(1), std::move(p));
+  add(s, {level(1, Side::Bid, 99, 100), level(1, Side::Ask, 101, 100)});
+  s.advance(1);
+  s.submit(limit(Side::Bid, 101, 10, TimeInForce::Ioc));  // equity -10 at mid 100
+  s.advance(2);
+  ASSERT_EQ(s.risk().events().size(), 1u);
+  EXPECT_EQ(s.risk().events()[0].kind, static_cast<std::uint8_t>(RiskEventKind::BreakerTripped));
+  s.advance(100);
+  EXPECT_EQ(order(s, s.submit(limit(Side::Bid, 90, 1))).reason, static_cast<std::uint8_t>(Reason::CircuitBreaker));
+  s.advance(101);
+  const auto resting = s.submit(limit(Side::Bid, 90, 1));
+  EXPECT_EQ(order(s, resting).status, static_cast<std::uint8_t>(OrderStatus::Pending));
+  EXPECT_EQ(s.risk().events()[2].kind, static_cast<std::uint8_t>(RiskEventKind::BreakerReset));
+  EXPECT_EQ(s.risk().events()[2].ts_ns, 101);
+  s.advance(102);
+  s.kill(true);
+  s.advance(103);
+  EXPECT_EQ(order(s, resting).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+  EXPECT_EQ(order(s, resting).reason, static_cast<std::uint8_t>(Reason::KillSwitch));
+  EXPECT_EQ(s.venue(0).position(), 0);  // flattened at the bid
+  EXPECT_EQ(s.venue(0).open_count(), 0u);
+  EXPECT_EQ(order(s, s.submit(limit(Side::Bid, 90, 1))).reason, static_cast<std::uint8_t>(Reason::KillSwitch));
+  EXPECT_THROW(s.configure_risk(std::vector<VenueLimits>(1), PortfolioLimits{}), InvalidInput);
+}
