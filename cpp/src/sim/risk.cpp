@@ -59,14 +59,13 @@ void RiskEngine::configure(std::vector<VenueLimits> venues, PortfolioLimits port
   need_non_negative(!portfolio.max_loss || *portfolio.max_loss >= 0, "max_loss");
   need_non_negative(!portfolio.max_drawdown || *portfolio.max_drawdown >= 0, "max_drawdown");
   need_non_negative(portfolio.pause_ns >= 0, "pause_ns");
-  if (portfolio.max_loss || portfolio.max_drawdown) {
-    for (const SimVenue* s : venues_) {
-      const int e = s->book().price_exp() + s->book().size_exp();
-      const int e0 = venues_.front()->book().price_exp() + venues_.front()->book().size_exp();
-      if (e != e0)
+  if ((portfolio.max_loss || portfolio.max_drawdown) && !venues_.empty()) {
+    const auto units = [](const SimVenue* s) { return s->book().price_exp() + s->book().size_exp(); };
+    for (const SimVenue* s : venues_)
+      if (units(s) != units(venues_.front()))
         throw InvalidInput("loss limits sum equity over venues: every venue needs the same "
-                           "price_exp + size_exp (" + std::to_string(e0) + " and " + std::to_string(e) + ")");
-    }
+                           "price_exp + size_exp (" + std::to_string(units(venues_.front())) + " and " +
+                           std::to_string(units(s)) + ")");
   }
   limits_ = std::move(venues);
   portfolio_ = std::move(portfolio);

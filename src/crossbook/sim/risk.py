@@ -52,6 +52,9 @@ request is decided, before anything is sent. The rules:
   the orders live at the kill and about the flatten orders: no book, trade or timer
   callbacks, nor the refusals of its own later requests. A second kill only adds the
   flattening if the first had none.
+* **Caveat**: a refusal is heard at the instant of the request, so a strategy that answers
+  every refusal with the same request (before a kill) never lets the clock move: retry on
+  a timer instead.
 * **Events** (SIM_RISK_EVENT): ORDER_REFUSED (venue, order id, reason, value and limit:
   size, notional, worst position, open orders or requests in the window; CIRCUIT_BREAKER
   carries the reset time as value), BREAKER_TRIPPED and KILL (reason RISK_LOSS with the loss,
