@@ -31,11 +31,11 @@ def feeds() -> Feeds:
 
 @needs_slices
 def test_three_slices_give_three_venues_in_one_asset_s_common_units(feeds: Feeds) -> None:
-    assert [(f.venue, f.symbol, f.asset) for f in feeds.venues] == [
-        ("binance", "BTCUSDT", "BTC/USD"), ("binance_usdm", "BTCUSDT", "BTC/USD"),
-        ("binance_coinm", "BTCUSD_PERP", "BTC/USD")]
+    assert [(f.venue, f.symbol, f.asset) for f in feeds.venues] == [  # in the captures' order
+        ("binance_coinm", "BTCUSD_PERP", "BTC/USD"), ("binance", "BTCUSDT", "BTC/USD"),
+        ("binance_usdm", "BTCUSDT", "BTC/USD")]
     assert {(f.price_exp, f.size_exp) for f in feeds.venues} == {(8, 8)}
-    assert [f.inverse for f in feeds.venues] == [False, False, True]
+    assert [f.inverse for f in feeds.venues] == [True, False, False]
     assert feeds.errors == [] and feeds.trades_without_book == 0
     for f in feeds.venues:
         for rows in (f.levels, f.trades):
@@ -56,7 +56,7 @@ def test_inverse_trades_are_base_asset_sizes_rounded_down_as_the_scanner_convert
         replay.feed(rec)
     inst = parser.instruments.get("BTCUSD_PERP")
     assert inst is not None
-    coinm = feeds.venues[2]
+    coinm = feeds.venues[0]
     conv = UnitConverter(default_listing(inst), inst.price_exp, inst.size_exp,
                          CommonUnits(coinm.price_exp, coinm.size_exp))
     assert conv.listing.inverse and conv.listing.contract_size == 100
@@ -72,8 +72,8 @@ def test_merging_changes_no_venue_s_rows_when_its_units_do_not_change(feeds: Fee
     spot = next(p for p in SLICES if "spot" in p.name)
     alone = load_captures([spot]).venues[0]
     assert (alone.price_exp, alone.size_exp) == (8, 8)
-    assert np.array_equal(alone.levels, feeds.venues[0].levels)
-    assert np.array_equal(alone.trades, feeds.venues[0].trades)
+    assert np.array_equal(alone.levels, feeds.venues[1].levels)
+    assert np.array_equal(alone.trades, feeds.venues[1].trades)
 
 
 def test_arrays_are_checked_copied_and_trusted_from_the_first_row_without_a_sync_mark() -> None:

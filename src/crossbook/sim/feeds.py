@@ -85,7 +85,8 @@ class VenueFeed:
 
 @dataclass(slots=True)
 class Feeds:
-    """What :func:`load_captures` read: one feed per book, in the order the books appeared."""
+    """What :func:`load_captures` read: one feed per book, in the order of the captures
+    (a venue's books in the order they appeared)."""
 
     venues: list[VenueFeed]
     errors: list[str] = field(default_factory=list)
@@ -248,6 +249,8 @@ def load_captures(paths: Sequence[str | Path], *, venue: str | None = None,
     except CaptureFormatError as exc:
         out.errors.append(str(exc))
     out.errors += [f"{v}: {e}" for v, rp in replays.items() for e in rp.parse_errors]
-    out.venues = [b.result(v, s) for (v, s), b in loader.books.items()]
+    first_capture = {parser.venue: i for i, (parser, _) in reversed(list(enumerate(opened)))}
+    out.venues = sorted((b.result(v, s) for (v, s), b in loader.books.items()),
+                        key=lambda f: first_capture[f.venue])
     out.trades_without_book = sum(len(t) for t in loader.early.values())
     return out
