@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,9 @@ import pytest
 import crossbook
 from crossbook import dtypes
 from crossbook.arb.units import CommonUnits, UnitConverter, default_listing
-from crossbook.messages import Trade
+from crossbook.messages import Instrument, Trade
 from crossbook.replay import Replay, open_capture
-from crossbook.sim.feeds import Feeds, feed_from_arrays, load_captures
+from crossbook.sim.feeds import Feeds, _Book, feed_from_arrays, load_captures
 from tests.sim._util import level_rows, trade_rows
 
 DATA = Path(crossbook.__file__).parent / "data"
@@ -89,3 +90,37 @@ def test_arrays_are_checked_copied_and_trusted_from_the_first_row_without_a_sync
     backwards = level_rows([(0, 10, 1, 1, 0, 1, dtypes.ADD, 0), (0, 9, 1, 1, 0, 1, dtypes.ADD, 0)])
     with pytest.raises(ValueError, match="row 1 goes back"):
         feed_from_arrays("x", "y", backwards, price_exp=0, size_exp=0)
+
+
+def _trade_line(recv_ns: int, symbol: str, price: str, qty: str, buyer_maker: bool) -> str:
+    data = (f'{{"e":"trade","E":1,"s":"{symbol}","t":7,"p":"{price}","q":"{qty}","T":1,'
+            f'"m":{"true" if buyer_maker else "false"},"M":true}}')
+    return f'{recv_ns} {{"stream":"{symbol.lower()}@trade","data":{data}}}'
+
+
+@needs_slices
+def test_trades_before_their_book_wait_for_it_and_trades_with_no_book_are_counted(
+        tmp_path: Path) -> None:
+    spot = next(p for p in SLICES if "spot" in p.name)
+    with gzip.open(spot, "rt") as fh:
+        lines = [next(fh) for _ in range(3000)]
+    first = int(lines[0].split(" ", 1)[0])
+    early = [_trade_line(first - 2, "BTCUSDT", "61837.63000000", "0.02000000", True),
+             _trade_line(first - 1, "ETHUSDT", "2600.00000000", "1.00000000", False)]
+    path = tmp_path / "spot.cap.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("\n".join(early) + "\n" + "".join(lines))
+    feeds = load_captures([path])
+    (f,) = feeds.venues
+    assert feeds.trades_without_book == 1
+    assert f.trades[0].tolist()[:5] == (1_000_000, first - 2, 6183763000000, 2_000_000, 2)
+    assert f.trades_dropped == 0
+
+
+def test_a_trade_without_an_aggressor_is_dropped_and_counted() -> None:
+    inst = Instrument("x", "BTCUSDT", 2, 3)
+    book = _Book(default_listing(inst), inst, CommonUnits(2, 3))
+    book.on_trade(Trade("x", "BTCUSDT", 100, 5, None, "1", 10))
+    book.on_trade(Trade("x", "BTCUSDT", 100, 5, crossbook.Side.BID, "2", 11))
+    feed = book.result("x", "BTCUSDT")
+    assert feed.trades_dropped == 1 and feed.trades["ts_recv_ns"].tolist() == [11]
