@@ -108,6 +108,32 @@ def _size(text: str, exp: int, what: str) -> int:
     return v
 
 
+def _exact(text: str, what: str) -> Fraction:
+    try:
+        return Fraction(Decimal(text))
+    except (InvalidOperation, ValueError):
+        raise UsageError(f"{what} {text!r}: not a decimal number") from None
+
+
+def _cbps(text: str, what: str) -> int:
+    try:
+        return bps_to_cbps(text, what)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """The strategy options that need no capture to be checked, before any is read."""
+    _cbps(args.threshold_bps, "--threshold-bps")
+    _exact(args.skew, "--skew")
+    for value, what in ((args.size, "--size"), (args.inventory_limit, "--inventory-limit")):
+        if _exact(value, what) <= 0:
+            raise UsageError(f"{what} must be > 0, got {value!r}")
+    _ms_ns(args.requote_ms, "--requote-ms")
+    if args.max_skew_ticks < 0:
+        raise UsageError(f"--max-skew-ticks must be >= 0, got {args.max_skew_ticks}")
+
+
 def _venue_index(feeds: Feeds, spec: str, what: str) -> int:
     venue, _, symbol = spec.partition(":")
     found = feeds.index(venue, symbol or None)
@@ -141,7 +167,7 @@ def _strategy(args: argparse.Namespace, feeds: Feeds, configs: list[VenueConfig]
         se = feeds.venues[group[0]].size_exp
         return CrossArb([c.fees.taker_cbps for c in configs],
                         max_size=_size(args.size, se, "--size"),
-                        threshold_cbps=bps_to_cbps(args.threshold_bps, "--threshold-bps"),
+                        threshold_cbps=_cbps(args.threshold_bps, "--threshold-bps"),
                         policy=args.policy, venues=group)
     if len(feeds.venues) < 2:
         raise UsageError("leadlag-quote needs two books: a primary and a secondary")
@@ -151,7 +177,7 @@ def _strategy(args: argparse.Namespace, feeds: Feeds, configs: list[VenueConfig]
     if primary == secondary:
         raise UsageError("--primary and --secondary name the same book")
     f = feeds.venues[secondary]
-    per_unit = Fraction(Decimal(args.skew)) * 10**f.price_exp / 10**f.size_exp
+    per_unit = _exact(args.skew, "--skew") * 10**f.price_exp / 10**f.size_exp
     return LeadLagQuote(primary, secondary, quote_size=_size(args.size, f.size_exp, "--size"),
                         inventory_limit=_size(args.inventory_limit, f.size_exp,
                                               "--inventory-limit"),
@@ -195,6 +221,7 @@ def prepare(args: argparse.Namespace, console: Console,
     """The feeds, venues and strategy the arguments describe (UsageError on a bad value)."""
     latency, fees = parse_latency(args.latency), parse_fees(args.fees)
     max_position = parse_sizes(args.max_position, "--max-position")
+    _check_numbers(args)
     for path in args.captures:
         check_capture(path, args.venue)
     feeds = load_captures(args.captures, venue=args.venue, on_progress=on_progress)

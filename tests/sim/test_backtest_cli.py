@@ -164,6 +164,9 @@ def test_the_json_is_the_report_of_the_same_run(capsys: pytest.CaptureFixture[st
     (["--fees", "bitmex=1/2"], "bitmex"),
     (["--max-position", "binance=-1"], "binance=-1"),
     (["--secondary", "okx"], "okx"),
+    (["--skew", "lots"], "--skew 'lots'"),
+    (["--size", "0"], "--size"),
+    (["--threshold-bps", "0.001"], "--threshold-bps"),
 ])
 def test_a_bad_venue_or_value_is_one_line_naming_it_and_exit_2(
         args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from crossbook.arb.fees import DEFAULT_LATENCY_MS, costs_for
+from crossbook.arb.fees import DEFAULT_COSTS, DEFAULT_LATENCY_MS
 from crossbook.sim.feeds import VenueFeed
 from crossbook.sim.models import ConstantLatency, Fees, VenueConfig
 from crossbook.sim.records import SimResults
@@ -51,8 +51,15 @@ def venue_configs(feeds: Sequence[VenueFeed], latency: Mapping[str, ConstantLate
         if unknown:
             raise KeyError(f"{what} for {', '.join(unknown)}: no such venue in the captures "
                            f"(venues: {', '.join(sorted(known))})")
-    return [f.config(latency.get(f.venue, DEFAULT_LATENCY),
-                     fees.get(f.venue) or Fees.from_costs(costs_for(f.venue))) for f in feeds]
+    return [f.config(latency.get(f.venue, DEFAULT_LATENCY), fees.get(f.venue) or _fees(f.venue))
+            for f in feeds]
+
+
+def _fees(venue: str) -> Fees:
+    if venue not in DEFAULT_COSTS:
+        raise KeyError(f"no fees known for venue {venue!r}: give them (Fees, or --fees "
+                       f"{venue}=MAKER_BPS/TAKER_BPS)")
+    return Fees.from_costs(DEFAULT_COSTS[venue])
 
 
 def risk_events(results: SimResults) -> list[dict[str, Any]]:
