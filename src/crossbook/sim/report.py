@@ -66,8 +66,8 @@ def _money(value2: int, exp: int) -> Fraction:
     return Fraction(value2, 2 * 10**exp)
 
 
-def mid_marks(levels: npt.NDArray[np.void], price_exp: int,
-              size_exp: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def mid_marks(levels: npt.NDArray[np.void], price_exp: int, size_exp: int,
+              tick: int = 1) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(ts_recv_ns, twice the mid) after each receive time at which the book was synced and
     had both sides: the marks of a venue."""
     action = levels["action"]
@@ -79,7 +79,7 @@ def mid_marks(levels: npt.NDArray[np.void], price_exp: int,
     book_rows = np.isin(action, _BOOK_ACTIONS)
     rows = levels[book_rows]
     bbo = np.zeros(len(rows), dtype=dtypes.BBO)
-    L2Book(price_exp, size_exp).apply(rows, bbo)
+    L2Book(price_exp, size_exp, tick).apply(rows, bbo)
     ts = rows["ts_recv_ns"]
     last = np.append(ts[1:] != ts[:-1], True) if len(ts) else np.zeros(0, bool)
     ok = last & synced[book_rows] & (bbo["bid_size"] > 0) & (bbo["ask_size"] > 0)
@@ -190,7 +190,7 @@ class _Ledger:
         self.inventory: list[tuple[list[int], list[int]]] = [([], []) for _ in feeds]
         self.ts: list[int] = []
         self.equity2: list[int] = []
-        self.marks = [mid_marks(f.levels, f.price_exp, f.size_exp) for f in feeds]
+        self.marks = [mid_marks(f.levels, f.price_exp, f.size_exp, f.tick) for f in feeds]
 
     def run(self, fills: npt.NDArray[np.void], end_ns: int) -> None:
         events: list[tuple[int, int, int, int]] = []  # (ts, 0 mark / 1 fill, venue, index)
