@@ -225,6 +225,8 @@ def prepare(args: argparse.Namespace, console: Console,
     for path in args.captures:
         check_capture(path, args.venue)
     feeds = load_captures(args.captures, venue=args.venue, on_progress=on_progress)
+    if not feeds.venues:
+        raise ValueError(f"no book in {', '.join(args.captures)}: nothing to trade against")
     try:
         configs = venue_configs(feeds.venues, latency, fees)
     except KeyError as exc:
@@ -246,7 +248,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             console.print(f"[red]FAILED[/red] {escape(str(exc))}")
             return 1
         run = run_backtest(feeds.venues, configs, strategy,
-                           on_progress=lambda s: on_progress("simulating (s of data)", s))
+                           on_progress=lambda n: on_progress("simulating", n))
     report = build_report(run)
     console.print(_summary_table(report, args.strategy))
     for e in feeds.errors:

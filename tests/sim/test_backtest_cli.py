@@ -4,6 +4,7 @@ fed the same rows and the strategy's logged requests, reproduces every order and
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -199,3 +200,22 @@ def test_the_readme_example_is_what_backtest_prints(monkeypatch: pytest.MonkeyPa
     assert main(["backtest", *SLICES, *words[1:]]) == 0
     printed = "\n".join(line.rstrip() for line in capsys.readouterr().out.splitlines())
     assert printed.strip("\n") == example.strip("\n")
+
+
+def test_the_same_inputs_give_the_same_results() -> None:
+    first, _, _ = _reference(CROSS_ARB)
+    ns = build_parser().parse_args(["backtest", *SLICES, *CROSS_ARB])
+    feeds, configs, strategy = prepare(ns, Console(quiet=True))
+    again = run_backtest(feeds.venues, configs, strategy)
+    assert build_report(first).as_json() == build_report(again).as_json()
+
+
+def test_captures_without_a_book_are_a_failure_saying_so(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "trades.cap.gz"
+    frame = ('{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":7,'
+             '"p":"61837.63","q":"0.02","T":1,"m":true,"M":true}}')
+    with gzip.open(path, "wt") as fh:
+        fh.write(f"1723161254087896568 {frame}\n")
+    assert main(["backtest", str(path), "--venue", "binance", "--strategy", "cross-arb"]) == 1
+    assert "no book in" in capsys.readouterr().out

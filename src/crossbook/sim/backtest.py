@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from crossbook.arb.fees import DEFAULT_COSTS, DEFAULT_LATENCY_MS
 from crossbook.sim.feeds import VenueFeed
@@ -77,13 +78,13 @@ def run_backtest(feeds: Sequence[VenueFeed], configs: Sequence[VenueConfig], str
                  on_progress: Callable[[int], None] | None = None) -> BacktestRun:
     """Runs ``strategy`` over the feeds in ``(start_ns, end_ns]`` (default: all of them).
 
-    ``on_progress(seconds run)`` is called once per second of receive time."""
+    ``on_progress(feed rows run so far)`` is called after each second of receive time."""
     if not feeds:
         raise ValueError("a backtest needs at least one venue feed")
     if len(configs) != len(feeds):
         raise ValueError(f"{len(feeds)} feeds but {len(configs)} venue configs")
     sim = Simulator(configs)
-    first, last = None, 0
+    stamps: list[npt.NDArray[np.int64]] = []  # receive times of every venue's rows
     for i, f in enumerate(feeds):
         levels, trades = f.levels, f.trades
         if end_ns is not None:
@@ -91,14 +92,11 @@ def run_backtest(feeds: Sequence[VenueFeed], configs: Sequence[VenueConfig], str
             trades = trades[: int(np.searchsorted(trades["ts_recv_ns"], end_ns, side="right"))]
         sim.add_levels(i, levels)
         sim.add_trades(i, trades)
-        for rows in (levels, trades):
-            if len(rows):
-                last = max(last, int(rows["ts_recv_ns"][-1]))
-                t0 = int(rows["ts_recv_ns"][0])
-                first = t0 if first is None else min(first, t0)
-    end = last if end_ns is None else end_ns
+        stamps += [levels["ts_recv_ns"], trades["ts_recv_ns"]]
+    present = [ts for ts in stamps if len(ts)]
+    end = max((int(ts[-1]) for ts in present), default=0) if end_ns is None else end_ns
     if start_ns is None:
-        start = (first or 1) - 1
+        start = min((int(ts[0]) for ts in present), default=1) - 1
     else:
         start = start_ns
         sim.advance(start_ns)
@@ -108,5 +106,5 @@ def run_backtest(feeds: Sequence[VenueFeed], configs: Sequence[VenueConfig], str
         t = min(t + _PROGRESS_STEP_NS, end)
         sim.advance(t, strategy)
         if on_progress is not None:
-            on_progress((t - start) // NS_PER_S)
+            on_progress(sum(int(np.searchsorted(ts, t, side="right")) for ts in present))
     return BacktestRun(list(feeds), list(configs), strategy, sim.results(), start, end)
