@@ -1,4 +1,4 @@
-"""The `crossbook` command: demo, verify, replay, leadlag, scan.
+"""The `crossbook` command: demo, verify, replay, leadlag, scan, backtest.
 
 This module parses arguments; each command is a thin function over the layers below
 (crossbook.replay_files, crossbook.analytics, crossbook.arb, crossbook.plots), printing
@@ -273,6 +273,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 1 if run.errors or not run.listings else 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """An example strategy over captures in the simulator; the work is in crossbook.sim."""
+    from crossbook.cli_backtest import cmd_backtest as run
+
+    return run(args)
+
+
 _EXIT_STATUS = ("exit status: 0 every check passed, 1 a check failed, 2 bad options or an "
                 "input file that cannot be read as a capture")
 
@@ -377,6 +384,48 @@ def _add_scan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sc.set_defaults(func=cmd_scan)
 
 
+def _add_backtest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from crossbook.sim.strategies import POLICIES
+
+    b = _command(sub, "backtest", "run an example strategy over captures in the simulator",
+                 "Replays captures of several venues through sync into the execution "
+                 "simulator and runs an example strategy (crossbook.sim.strategies) with each "
+                 "venue's latency and fees; prints PnL, drawdown, slippage and positions.")
+    b.add_argument("captures", nargs="+", help="capture files of one or more venues")
+    _venue_option(b)
+    b.add_argument("--strategy", choices=("cross-arb", "leadlag-quote"), required=True)
+    b.add_argument("--latency", action="append", metavar="VENUE=ENTRY_MS[/RESPONSE_MS]",
+                   help="order entry and response latency per venue (default 10/10); repeatable")
+    b.add_argument("--fees", action="append", metavar="VENUE=MAKER_BPS/TAKER_BPS",
+                   help="maker then taker fee per venue, bps (negative: rebate; note the "
+                        "order, maker first); default the venue's base tier; repeatable")
+    b.add_argument("--max-position", action="append", metavar="VENUE=SIZE",
+                   help="position limit per venue, base-asset units; repeatable")
+    b.add_argument("--json", action="store_true",
+                   help="write orders, fills, risk_events and summary as one JSON object")
+    b.add_argument("--plot", metavar="DIR", help="write equity, inventory and fill charts there")
+    b.add_argument("--size", default="0.01", help="base-asset size: cross-arb's cap per "
+                   "attempt, leadlag-quote's quote size (default 0.01)")
+    b.add_argument("--threshold-bps", default="0", help="cross-arb: edge required beyond "
+                   "both taker fees (default 0)")
+    b.add_argument("--policy", choices=POLICIES, default="hedge",
+                   help="cross-arb: when a leg misses, hedge (complete it at market) or "
+                        "unwind (close the filled leg at market); default hedge")
+    b.add_argument("--primary", metavar="VENUE[:SYMBOL]", help="leadlag-quote: the leading "
+                   "book (default the first capture's)")
+    b.add_argument("--secondary", metavar="VENUE[:SYMBOL]", help="leadlag-quote: the book to "
+                   "quote on (default the next one)")
+    b.add_argument("--inventory-limit", default="0.05", help="leadlag-quote: largest position, "
+                   "base-asset units (default 0.05)")
+    b.add_argument("--skew", default="1", help="leadlag-quote: quote shift per base unit of "
+                   "the primary's order-flow imbalance, quote currency (default 1)")
+    b.add_argument("--max-skew-ticks", type=int, default=5,
+                   help="leadlag-quote: largest shift in ticks (default 5)")
+    b.add_argument("--requote-ms", default="50", help="leadlag-quote: least time between two "
+                   "changes of one quote (default 50)")
+    b.set_defaults(func=cmd_backtest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="crossbook", epilog=_EXIT_STATUS,
@@ -388,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_replay(sub)
     _add_leadlag(sub)
     _add_scan(sub)
+    _add_backtest(sub)
     add_live_parsers(sub)
     return p
 

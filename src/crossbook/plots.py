@@ -1,5 +1,6 @@
 """Every picture crossbook draws, in one place: a book's depth chart, the analysis's
-mids, lead-lag curves and event study, and the scan's opportunities and basis.
+mids, lead-lag curves and event study, the scan's opportunities and basis, and a
+backtest's equity, inventory and fills.
 
 Plots sit above analytics and arb and read their results; neither imports this module.
 matplotlib is imported lazily (an optional dependency: pip install "crossbook[plot]"),
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
     from crossbook.analytics.series import VenueSeries
     from crossbook.arb.scanner import OpportunityEvent
     from crossbook.arb.session import ScanRun
+    from crossbook.sim.report import BacktestReport
 
-__all__ = ["Interval", "PlotsUnavailable", "analysis_charts", "depth_chart", "event_chart",
-           "leadlag_chart", "mids_chart", "scan_chart"]
+__all__ = ["Interval", "PlotsUnavailable", "analysis_charts", "backtest_charts", "depth_chart",
+           "event_chart", "leadlag_chart", "mids_chart", "scan_chart"]
 
 #: An interval to shade on the mids chart: (start_ns, end_ns, label), receive clock.
 Interval = tuple[int, int, str]
@@ -324,3 +326,80 @@ def _plot_basis(ax: Any, run: ScanRun) -> None:
     ax.grid(alpha=0.3)
     if run.basis:
         ax.legend(loc="best", fontsize=8)
+
+
+def backtest_charts(report: BacktestReport, out_dir: str | Path) -> list[Path]:
+    """equity.png (the PnL at mid over time, and its drawdown), inventory.png (position per
+    venue) and fills.png (every venue's mid with the fills on it: ^ buys, v sells)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [_equity_chart(report, out / "equity.png"), _inventory_chart(report, out / "inventory.png"),
+            _fills_chart(report, out / "fills.png")]
+
+
+def _t0(report: BacktestReport) -> int:
+    return int(report.summary["start_ns"])
+
+
+def _equity_chart(report: BacktestReport, path: Path) -> Path:
+    plt = _pyplot()
+    t0, q = _t0(report), report.summary["quote_currency"]
+    fig, (ax, axd) = plt.subplots(2, 1, figsize=(11, 6), dpi=110, sharex=True,
+                                  gridspec_kw={"height_ratios": [3, 1]})
+    secs = (report.equity_ts_ns - t0) / 1e9
+    ax.step(*_thin(secs, report.equity), where="post", lw=1.0, color=_COLOURS[0])
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_ylabel(f"pnl at mid, after fees ({q})")
+    ax.set_title(f"Equity: pnl {report.summary['pnl']} {q}, max drawdown "
+                 f"{report.summary['max_drawdown']} {q}")
+    ax.grid(alpha=0.3)
+    axd.fill_between(secs, -report.drawdown, step="post", color=_COLOURS[1], alpha=0.4, lw=0)
+    axd.set_ylabel(f"drawdown ({q})")
+    axd.set_xlabel(f"seconds since {_utc(t0)} (receive clock)")
+    axd.grid(alpha=0.3)
+    return _save(fig, plt, path)
+
+
+def _inventory_chart(report: BacktestReport, path: Path) -> Path:
+    plt = _pyplot()
+    t0 = _t0(report)
+    end = (int(report.summary["end_ns"]) - t0) / 1e9
+    fig, ax = plt.subplots(figsize=(11, 4.5), dpi=110)
+    for i, (name, (ts, pos)) in enumerate(report.inventory.items()):
+        x = np.concatenate([[0.0], (ts - t0) / 1e9, [end]])
+        y = np.concatenate([[0.0], pos, pos[-1:] if len(pos) else [0.0]])
+        ax.step(x, y, where="post", lw=1.0, color=_COLOURS[i % len(_COLOURS)], label=_short(name))
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_ylabel("position (base asset)")
+    ax.set_xlabel(f"seconds since {_utc(t0)} (receive clock)")
+    ax.set_title("Inventory per venue")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, plt, path)
+
+
+def _fills_chart(report: BacktestReport, path: Path) -> Path:
+    plt = _pyplot()
+    t0 = _t0(report)
+    fig, ax = plt.subplots(figsize=(12, 6), dpi=110)
+    colours = {}
+    for i, (name, (ts, mid)) in enumerate(report.mids.items()):
+        keep = ts >= t0
+        colours[name] = _COLOURS[i % len(_COLOURS)]
+        ax.step(*_thin((ts[keep] - t0) / 1e9, mid[keep]), where="post", lw=0.8,
+                color=colours[name], label=_short(name))
+    for side, marker in (("buy", "^"), ("sell", "v")):
+        for name, colour in colours.items():
+            pts = [((f["ts_fill_ns"] - t0) / 1e9, float(f["price"])) for f in report.fills
+                   if f["side"] == side and f"{f['venue']} {f['symbol']}" == name]
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter(xs, ys, marker=marker, s=30, color=colour, edgecolors="k",
+                           linewidths=0.5, zorder=3, label=f"{side}s on {_short(name)}")
+    ax.set_ylabel("price (quote per base)")
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    ax.set_xlabel(f"seconds since {_utc(t0)} (receive clock)")
+    ax.set_title(f"Fills on the mids ({len(report.fills):,} fills)")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, plt, path)

@@ -1,6 +1,7 @@
-"""The bundled Binance slices, replayed through parsing and sync into LEVEL_EVENT rows, then
-through the simulator with a trivial taker strategy; the reference simulator, given the same
-rows and decisions, must produce the same orders, fills, answers and accounts."""
+"""The bundled Binance slices, replayed through parsing and sync into LEVEL_EVENT rows
+(crossbook.sim.feeds), then through the simulator with a trivial taker strategy; the
+reference simulator, given the same rows and decisions, must produce the same orders, fills,
+answers and accounts."""
 
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ import numpy.typing as npt
 import pytest
 
 import crossbook
-from crossbook import dtypes
-from crossbook.arb.stream import Change, NormalizedFeed
-from crossbook.arb.units import CommonUnits, Listing
-from crossbook.messages import BookMessage, Message
-from crossbook.replay import Replay, open_capture
 from crossbook.sim import BookRow, ConstantLatency, Fees, Simulator, Strategy, TimeInForce, VenueConfig
-from crossbook.sync import BookSync
+from crossbook.sim.feeds import load_captures
 from tests.reference.ref_sim import RefSim, RefVenue
 from tests.sim._util import as_dicts
 
@@ -27,35 +23,11 @@ MAKER_CBPS, TAKER_CBPS = 200, 500
 
 
 def replayed_rows(path: Path) -> tuple[npt.NDArray[np.void], int, int]:
-    """The capture's one book as LEVEL_EVENT rows, with SIM_SYNCED/SIM_UNSYNCED rows where
-    the sync trusts the book or stops trusting it; and the book's exponents."""
-    parser, records = open_capture(path)
-    chunks: list[npt.NDArray[np.void]] = []
-    feeds: dict[str, NormalizedFeed] = {}
-
-    def on_message(msg: Message, sync: BookSync | None) -> None:
-        if sync is None or not isinstance(msg, BookMessage):
-            return
-        feed = feeds.get(msg.symbol)
-        if feed is None:
-            pe, se = sync.book.price_exp, sync.book.size_exp
-            feed = feeds[msg.symbol] = NormalizedFeed(Listing(msg.venue, msg.symbol, msg.symbol),
-                                                      pe, se, CommonUnits(pe, se))
-        change, levels = feed.update(msg, sync)
-        if levels is not None:
-            chunks.append(levels)
-        if change in (Change.SYNCED, Change.UNSYNCED):
-            status = np.zeros(1, dtypes.LEVEL_EVENT)
-            status["ts_recv_ns"] = msg.ts_recv_ns
-            status["action"] = dtypes.SIM_SYNCED if change is Change.SYNCED else dtypes.SIM_UNSYNCED
-            chunks.append(status)
-
-    replay = Replay(parser, on_message=on_message)
-    for rec in records:
-        replay.feed(rec)
-    assert len(feeds) == 1, f"{path.name}: expected one book, got {sorted(feeds)}"
-    conv = next(iter(feeds.values())).conv
-    return np.concatenate(chunks), conv.units.price_exp, conv.units.size_exp
+    """The capture's one book as LEVEL_EVENT rows (crossbook.sim.feeds), and its exponents."""
+    feeds = load_captures([path])
+    assert len(feeds.venues) == 1, f"{path.name}: expected one book, got {len(feeds.venues)}"
+    f = feeds.venues[0]
+    return f.levels, f.price_exp, f.size_exp
 
 
 class EveryNthTaker(Strategy):

@@ -1,6 +1,12 @@
 """Execution simulator: what acting on the books would have earned, after latency and fees.
 
-Design (milestone 1; example strategies, CLI and richer models come next):
+Around the core: :mod:`crossbook.sim.feeds` (captures of N venues into feed rows, in common
+units), :mod:`crossbook.sim.strategies` (two documented examples), :mod:`crossbook.sim.backtest`
+(a run over a time window), :mod:`crossbook.sim.report` (exact PnL, drawdown, slippage, the
+JSON of ``crossbook backtest``), :mod:`crossbook.sim.walkforward` and :mod:`crossbook.sim.risk`
+(limits, circuit breaker, kill switch, position sizing).
+
+Design:
 
 * **Event loop** (C++, ``cpp/include/crossbook/sim/simulator.hpp``). The recorded feeds of N
   venues (LEVEL_EVENT rows and TRADE_EVENT rows, each venue's in receive-time order) are
