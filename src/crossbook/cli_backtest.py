@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from rich import box
@@ -144,18 +145,14 @@ def _venue_index(feeds: Feeds, spec: str, what: str) -> int:
     return found[0]
 
 
-def _risk(configs: list[VenueConfig], feeds: Feeds, max_position: dict[str, str],
-          console: Console) -> list[VenueConfig]:
-    """LEAD: the one place to apply --max-position once the risk engine (sim-risk) is merged:
-    ``VenueConfig(risk=VenueRisk(max_position=...))`` per venue. Until then the limits are
-    checked (venue, size) and the run says they are not enforced."""
+def _risk(configs: list[VenueConfig], feeds: Feeds, max_position: dict[str, str]) -> list[VenueConfig]:
+    """--max-position VENUE=SIZE as each of that venue's books' VenueRisk.max_position."""
+    out = list(configs)
     for venue, size in max_position.items():
         for i in feeds.index(venue):
-            _size(size, feeds.venues[i].size_exp, f"--max-position {venue}")
-    if max_position:
-        console.print("[yellow]note[/yellow] --max-position is checked but not enforced yet: "
-                      "this build's simulator has no risk engine")
-    return configs
+            limit = _size(size, feeds.venues[i].size_exp, f"--max-position {venue}")
+            out[i] = replace(out[i], risk=replace(out[i].risk, max_position=limit))
+    return out
 
 
 def _strategy(args: argparse.Namespace, feeds: Feeds, configs: list[VenueConfig]) -> Strategy:
@@ -231,7 +228,7 @@ def prepare(args: argparse.Namespace, console: Console,
         configs = venue_configs(feeds.venues, latency, fees)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    configs = _risk(configs, feeds, max_position, console)
+    configs = _risk(configs, feeds, max_position)
     return feeds, configs, _strategy(args, feeds, configs)
 
 

@@ -66,7 +66,9 @@ def _is_decimal(text: object) -> bool:
 
 def _check_contract(out: dict[str, Any]) -> None:
     assert list(out) == ["orders", "fills", "risk_events", "summary"]
-    assert out["risk_events"] == []
+    for e in out["risk_events"]:
+        assert e["kind"] in ("order_refused", "breaker_tripped", "breaker_reset", "kill")
+        assert _is_decimal(e["value"]) and _is_decimal(e["limit"]) and isinstance(e["ts_ns"], int)
     for f in out["fills"]:
         assert list(f)[: len(FILL_FIELDS)] == FILL_FIELDS
         assert all(_is_decimal(f[k]) for k in ("price", "size", "fee"))
@@ -116,6 +118,21 @@ def test_both_strategies_trade_and_the_json_keeps_its_contract(
     assert len(out["fills"]) >= 5
     _check_contract(out)
     _check_numbers(out)
+
+
+def test_max_position_is_enforced_by_the_risk_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _json(capsys, [*CROSS_ARB, "--max-position", "binance_usdm=0.002"])
+    _check_contract(out)
+    refused = [o for o in out["orders"] if o["reason"] == "risk_position"]
+    assert refused and all(o["venue"] == "binance_usdm" and o["status"] == "rejected" for o in refused)
+    events = [e for e in out["risk_events"] if e["reason"] == "risk_position"]
+    assert len(events) == len(refused)
+    assert {e["order_id"] for e in events} == {o["order_id"] for o in refused}
+    assert all(e["venue"] == "binance_usdm" and Decimal(e["limit"]) == Decimal("0.002")
+               and Decimal(e["value"]) > Decimal("0.002") for e in events)
+    for sym, pos in out["summary"]["positions"]["binance_usdm"].items():
+        assert abs(Decimal(pos)) <= Decimal("0.002"), sym
+    assert _json(capsys, CROSS_ARB)["risk_events"] == []
 
 
 def _reference(args: list[str]) -> tuple[Any, RefSim, LoggedStrategy]:

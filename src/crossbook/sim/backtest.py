@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -21,7 +19,7 @@ from crossbook.sim.simulator import Simulator
 from crossbook.sim.strategy import Strategy
 from crossbook.timeutil import NS_PER_MS, NS_PER_S
 
-__all__ = ["BacktestRun", "DEFAULT_LATENCY", "risk_events", "run_backtest", "venue_configs"]
+__all__ = ["BacktestRun", "DEFAULT_LATENCY", "run_backtest", "venue_configs"]
 
 #: Entry and response latency of a venue given none: the scanner's default expected latency.
 DEFAULT_LATENCY = ConstantLatency(DEFAULT_LATENCY_MS * NS_PER_MS, DEFAULT_LATENCY_MS * NS_PER_MS)
@@ -61,16 +59,6 @@ def _fees(venue: str) -> Fees:
         raise KeyError(f"no fees known for venue {venue!r}: give them (Fees, or --fees "
                        f"{venue}=MAKER_BPS/TAKER_BPS)")
     return Fees.from_costs(DEFAULT_COSTS[venue])
-
-
-def risk_events(results: SimResults) -> list[dict[str, Any]]:
-    """The run's risk events as JSON objects.
-
-    LEAD: the one place to wire the risk engine (sim-risk) once it is merged: read
-    ``results.risk_events`` here, and apply ``--max-position`` in
-    ``crossbook.cli_backtest._risk``. Until then a run has no risk engine and no events.
-    """
-    return []
 
 
 def run_backtest(feeds: Sequence[VenueFeed], configs: Sequence[VenueConfig], strategy: Strategy,

@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from crossbook import L2Book, dtypes, format_fixed
-from crossbook.sim.backtest import BacktestRun, risk_events
-from crossbook.sim.records import OrderStatus, Reason, TimeInForce
+from crossbook.sim.backtest import BacktestRun
+from crossbook.sim.records import OrderStatus, Reason, RiskEventKind, TimeInForce
 from crossbook.sim.strategies._base import Intent
 
 __all__ = ["REPAIR_LEGS", "BacktestReport", "build_report", "decimal_text"]
@@ -144,6 +144,37 @@ def _orders(run: BacktestRun, intents: Mapping[int, Intent]) -> list[dict[str, A
             "filled": _dec(int(o["filled"]), f.size_exp),
             "ts_decision_ns": int(o["ts_decision_ns"]), "ts_arrival_ns": int(o["ts_arrival_ns"]),
             "leg": intents[oid].leg if oid in intents else None,
+        })
+    return out
+
+
+# How a risk event's value and limit read, by its reason: a size, a notional or an amount of
+# money in the venue's units, or a plain count or time.
+_SIZE_REASONS = frozenset({Reason.RISK_ORDER_SIZE, Reason.RISK_POSITION, Reason.RISK_NET_POSITION})
+_MONEY_REASONS = frozenset({Reason.RISK_ORDER_NOTIONAL, Reason.RISK_LOSS, Reason.RISK_DRAWDOWN})
+_NO_VENUE = 2**32 - 1
+
+
+def _risk_events(run: BacktestRun) -> list[dict[str, Any]]:
+    """SIM_RISK_EVENT rows as JSON objects: value and limit as decimal strings in the venue's
+    units for sizes and money (the run's first venue for a portfolio event), counts and times
+    as integers' text."""
+    out = []
+    for e in run.results.risk_events:
+        v = int(e["venue"])
+        f = run.feeds[0 if v == _NO_VENUE else v]
+        reason = Reason(int(e["reason"]))
+        value = (int(e["value_hi"]) << 64) | int(e["value_lo"])
+        limit = (int(e["limit_hi"]) << 64) | int(e["limit_lo"])
+        exp = (f.size_exp if reason in _SIZE_REASONS
+               else f.price_exp + f.size_exp if reason in _MONEY_REASONS else 0)
+        out.append({
+            "ts_ns": int(e["ts_ns"]), "kind": _name(RiskEventKind(int(e["kind"]))),
+            "venue": None if v == _NO_VENUE else f.venue,
+            "symbol": None if v == _NO_VENUE else f.symbol,
+            "order_id": int(e["order_id"]) or None,
+            "reason": None if reason is Reason.NONE else _name(reason),
+            "value": _dec(value, exp), "limit": _dec(limit, exp),
         })
     return out
 
@@ -319,7 +350,7 @@ def build_report(run: BacktestRun) -> BacktestReport:
         "legs": legs, "leg_risk_cost": decimal_text(leg_risk),
         "positions": positions, "marks": marks, "inventory": inventory,
     }
-    return BacktestReport(summary, _orders(run, intents), _fills(run), risk_events(res),
+    return BacktestReport(summary, _orders(run, intents), _fills(run), _risk_events(run),
                           *_series(run, ledger))
 
 
