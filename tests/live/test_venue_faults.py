@@ -120,3 +120,36 @@ async def test_bitget(fault: str, tmp_path: Path) -> None:
         if fault in ("corrupt_checksum", "drop"):
             assert conn.stats.resubscribes == 1 and conn.stats.connects == 1
         _check_end(sim, run.feed, [victim, other], "bitget")
+
+
+_BITFINEX_EXPECT = EXPECT | {"corrupt_checksum": Reason.CHECKSUM_MISMATCH}
+
+
+@pytest.mark.parametrize("fault", ["none", "corrupt_checksum", "drop", "duplicate", "disconnect",
+                                   "hang"])
+@aio
+async def test_bitfinex(fault: str, tmp_path: Path) -> None:
+    """Bitfinex v2 books with SEQ_ALL and checksums (the simulator numbers each
+    connection's frames and sends a checksum after each book update): a bad checksum
+    unsubscribes that channel by its id and subscribes again; a lost frame breaks the
+    connection's numbering, which no book can be cleared of, so every book resyncs."""
+    cap = shared_capture("bitfinex/bitfinex_book_p0.cap.gz")
+    victim, other = "tIOTETH", "tDOGUSD"
+    chans = {victim: b"[232955,[", other: b"[225206,["}
+    async with VenueSimulator("bitfinex", cap) as sim:
+        updates = {s: [i for i, r in enumerate(sim.frames) if r.payload.startswith(c)
+                       and not r.payload.startswith(c + b"[")] for s, c in chans.items()}
+        sim.gate_at = max(u[0] for u in updates.values()) + 1
+        later = [i for i in updates[victim] if i > sim.gate_at]
+        _inject(sim, fault, later[len(later) // 2])
+        run = await run_feed(sim, [victim, other], tmp_path,
+                             **(_HANG_PINGS if fault == "hang" else {}))
+        conn = run.feed.connections["bitfinex"]
+        if fault == "drop":  # every book of the connection
+            assert Reason.GAP in run.reasons(victim) and Reason.GAP in run.reasons(other)
+        else:
+            _assert_fault(run, fault, victim, other, [Reason.SNAPSHOT], _BITFINEX_EXPECT)
+        if fault == "corrupt_checksum":
+            assert conn.stats.resubscribes == 1 and conn.stats.connects == 1
+            assert any(b'"event":"unsubscribe","chanId":232955' in r for r in sim.received)
+        _check_end(sim, run.feed, [victim, other], "bitfinex")

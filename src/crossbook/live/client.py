@@ -479,5 +479,10 @@ class LiveFeed:
             conn.pending.pop(symbol, None)  # the reconnect subscribes afresh
             return
         conn.stats.resubscribes += 1
+        unsubscribe = conn.spec.unsubscribe_channel
+        channel_id = getattr(conn.replay.parser, "channel_id", None)
+        chan = channel_id("book", symbol) if unsubscribe and channel_id else None
+        if unsubscribe is not None and chan is not None:
+            await self._send(conn, ws, unsubscribe(chan))
         for data in conn.spec.resubscribe([symbol]):
             await self._send(conn, ws, data)

@@ -57,6 +57,9 @@ class VenueSpec:
     reply: Callable[[bytes], bytes | None] = lambda frame: None
     token_path: str | None = None
     token_endpoint: Callable[[bytes, str | None, int], str] | None = None
+    #: Venues whose unsubscribe names the channel id their ack gave (Bitfinex): sent
+    #: before ``resubscribe``, with the id the parser's ``channel_id("book", symbol)`` knows.
+    unsubscribe_channel: Callable[[int], bytes] | None = None
 
     def ws_endpoint(self, symbols: Sequence[str], override: str | None = None) -> str:
         return override or self.ws_url
@@ -155,11 +158,12 @@ def _bitfinex_sub(symbols: Sequence[str]) -> list[bytes]:
 BITFINEX = VenueSpec(
     venue="bitfinex", ws_url="wss://api-pub.bitfinex.com/ws/2",
     subscribe=_bitfinex_sub,
-    # The unsubscribe needs the channel id of the ack; the client fills it in (see client).
+    # The unsubscribe names the channel id of the ack: unsubscribe_channel, sent first.
     resubscribe=lambda symbols: [
         _dumps({"event": "subscribe", "channel": "book", "symbol": s, "prec": "P0",
                 "freq": "F0", "len": "25"}) for s in symbols],
     app_ping=b'{"event":"ping","cid":1}', app_ping_interval_s=30.0,
+    unsubscribe_channel=lambda chan_id: _dumps({"event": "unsubscribe", "chanId": chan_id}),
     max_streams_per_connection=25,
     limits="heartbeat [chan,'hb'] every 15 s per channel; 25 channels per connection; "
            "20 connections per minute per IP (then 60 s ban)",

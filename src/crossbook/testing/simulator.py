@@ -22,9 +22,10 @@ Faults (``Faults``), by frame index in the played stream:
 
 Supported venues (``venue_speech.SPEECH``): the Binance family, Gate.io and KuCoin
 (REST snapshots rendered from the truth; KuCoin's bullet-public token POST names
-this server), OKX, Deribit and Bitget (stream snapshots: the capture's own, then
-rendered from the truth on every later subscribe) and venues whose every book
-message is a full snapshot (Hyperliquid).
+this server), OKX, Deribit, Bitget and Bitfinex (stream snapshots: the capture's
+own, then rendered from the truth on every later subscribe; Bitfinex's per-connection
+numbering, channel ids and checksums are ``sessions.BitfinexSession``) and venues
+whose every book message is a full snapshot (Hyperliquid).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 from crossbook import L2Book
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
 from crossbook.replay import Replay
+from crossbook.testing.sessions import Session
 from crossbook.testing.venue_speech import SPEECH, book_rows
 from crossbook.timeutil import NS_PER_S
 from crossbook.venues.registry import make_parser
@@ -114,7 +116,8 @@ class VenueSimulator:
         self._stale_bodies: dict[str, bytes] = {}
         self._new_conn = asyncio.Event()
         self._handlers: set[asyncio.Task[None]] = set()
-        self._inject: list[bytes] = []  # snapshots owed to (re)subscribes, sent before the next frame
+        self._inject: list[bytes] = []  # answers owed to requests, sent before the next frame
+        self._session: Session = self.speech.session(self.speech, self.truth)
         self._port = 0
 
     def _preroll(self, records: Iterable[CaptureRecord], max_frames: int | None,
@@ -176,6 +179,12 @@ class VenueSimulator:
         scheme = "https" if self.ssl_context else "http"
         return f"{scheme}://127.0.0.1:{self._port}"
 
+    @property
+    def ids_comparable(self) -> bool:
+        """Whether a client's book ids can be compared with the truth's (not when the
+        venue numbers each connection's frames afresh)."""
+        return not self._session.renumbers
+
     def release(self) -> None:
         self._gate.set()
 
@@ -233,6 +242,8 @@ class VenueSimulator:
         self.connections += 1
         self._new_conn.set()
         self._new_conn = asyncio.Event()
+        self._session = self.speech.session(self.speech, self.truth)
+        self._inject = self._session.greeting()  # what the last connection was owed is void
         seen = len(self.received)
         reader = asyncio.create_task(self._read(ws))
         try:
@@ -248,24 +259,7 @@ class VenueSimulator:
             async for msg in ws:
                 data = msg.encode() if isinstance(msg, str) else msg
                 self.received.append(data)
-                if self.speech.start == "subscribe":
-                    self._inject += self._owed_snapshots(data)
-
-    def _owed_snapshots(self, request: bytes) -> list[bytes]:
-        """A stream-snapshot venue answers a book subscribe with a snapshot; the capture
-        holds the first ones, the truth renders any later one (resubscribe, reconnect)."""
-        try:
-            obj = json.loads(request)
-        except ValueError:
-            return []
-        render = self.speech.render_snapshot
-        assert render is not None
-        out = []
-        for symbol in self.speech.subscribed(obj):
-            sync = self.truth.syncs.get(symbol)
-            if sync is not None and sync.synced:
-                out.append(render(symbol, sync))
-        return out
+                self._inject += self._session.answer(data)
 
     async def _wait_subscribed(self, seen: int, reader: asyncio.Task[None]) -> None:
         while len(self.received) <= seen and not reader.done():
@@ -303,12 +297,16 @@ class VenueSimulator:
             prev_ns = rec.recv_ns
             self.truth.feed(rec)
             self.pos += 1
+            out = self._session.outgoing(rec.payload)  # numbers are used even by a lost frame
             if i in f.drop_at:
                 continue
-            payload = corrupt_checksum(rec.payload) if i in f.corrupt_checksum_at else rec.payload
-            for _ in range(2 if i in f.duplicate_at else 1):
-                self.sent.append(SentRecord(RecordKind.FRAME, payload))
-                await ws.send(payload.decode())
+            if i in f.corrupt_checksum_at:
+                at = next(k for k, p in enumerate(out) if _has_checksum(p))
+                out[at] = corrupt_checksum(out[at])
+            for payload in out:
+                for _ in range(2 if i in f.duplicate_at else 1):
+                    self.sent.append(SentRecord(RecordKind.FRAME, payload))
+                    await ws.send(payload.decode())
         self.done.set()
         while ws.state.name == "OPEN":  # the stream is over; subscribes are still answered
             await self._send_owed(ws)
@@ -330,9 +328,16 @@ class VenueSimulator:
         transport.abort()
 
 
+_CHECKSUM_KEYS = (b'"checksum":', b'"cs",')
+
+
+def _has_checksum(frame: bytes) -> bool:
+    return any(k in frame for k in _CHECKSUM_KEYS)
+
+
 def corrupt_checksum(frame: bytes) -> bytes:
     """The frame with its checksum field's value changed (its last digit bumped)."""
-    for key in (b'"checksum":', b'"cs",'):
+    for key in _CHECKSUM_KEYS:
         at = frame.find(key)
         if at >= 0:
             end = at + len(key)

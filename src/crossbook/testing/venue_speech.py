@@ -16,7 +16,9 @@ from typing import Literal
 
 from crossbook import L2Book, format_fixed
 from crossbook._side import Side
+from crossbook.replay import Replay
 from crossbook.sync import BookSync
+from crossbook.testing.sessions import BitfinexSession, PlainSession, Session
 from crossbook.timeutil import NS_PER_MS
 
 __all__ = ["SPEECH", "Speech", "book_rows", "deribit_snapshot", "okx_snapshot"]
@@ -34,7 +36,8 @@ class Speech:
     in query parameter ``rest_symbol``), "subscribe" (a subscribe request naming books,
     ``subscribed``, is answered with ``render_snapshot`` of each), or "every" (every
     book message is a snapshot). ``token_path``: a POST that hands out the websocket
-    address (KuCoin's bullet-public)."""
+    address (KuCoin's bullet-public). ``session`` makes each connection's conversation
+    (``crossbook.testing.sessions``)."""
 
     start: Literal["rest", "subscribe", "every"]
     rest_path: str | None = None
@@ -43,6 +46,7 @@ class Speech:
     subscribed: Callable[[object], list[str]] = _never
     render_snapshot: Render | None = None
     token_path: str | None = None
+    session: Callable[[Speech, Replay], Session] = PlainSession
 
 
 def book_rows(book: L2Book, side: Side) -> list[list[str]]:
@@ -163,4 +167,5 @@ SPEECH: dict[str, Speech] = {
     # Bitget's subscribe has OKX's shape (op, args of channel and instId).
     "bitget": Speech("subscribe", subscribed=_okx_books, render_snapshot=bitget_snapshot),
     "hyperliquid": Speech("every"),
+    "bitfinex": Speech("subscribe", session=BitfinexSession),
 }
