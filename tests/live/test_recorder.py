@@ -15,6 +15,7 @@ from crossbook.io.capture import (
     CaptureRecord,
     RecordKind,
     format_record,
+    parse_line,
     read_capture,
 )
 from crossbook.live import Backoff, CaptureWriter, RateLimiter
@@ -146,6 +147,8 @@ def test_connection_records_round_trip(tmp_path: Path) -> None:
     assert recs[2].payload == b"ConnectionClosedError: no close frame received"
     assert [format_record(r) for r in recs] == gzip.decompress(path.read_bytes()).splitlines(
         keepends=True)
+    damaged = parse_line(b"5 CONNECT wss://\xff/x\n")  # a bad byte in the URL: still a record
+    assert damaged.kind is RecordKind.CONNECT and damaged.url == "wss://\ufffd/x"
 
 
 @aio

@@ -71,7 +71,9 @@ def parse_line(line: bytes, line_no: int = 0, source: str = "<capture>") -> Capt
             raise CaptureFormatError(f"{source}: line {line_no} is a REST record without a body")
         return CaptureRecord(recv_ns, RecordKind.REST, body, url.decode(), line_no)
     if rest.startswith(b"CONNECT "):
-        return CaptureRecord(recv_ns, RecordKind.CONNECT, b"", rest[8:].decode(), line_no)
+        # The URL only names the server: a damaged byte must not stop the replay.
+        return CaptureRecord(recv_ns, RecordKind.CONNECT, b"", rest[8:].decode(errors="replace"),
+                             line_no)
     if rest.startswith(b"CLOSE "):
         return CaptureRecord(recv_ns, RecordKind.CLOSE, rest[6:], None, line_no)
     return CaptureRecord(recv_ns, RecordKind.FRAME, rest, None, line_no)
