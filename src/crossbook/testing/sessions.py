@@ -127,6 +127,9 @@ class BitfinexSession:
     def _subscribe(self, symbol: str) -> list[bytes]:
         sync = self.truth.syncs.get(symbol)
         chan = self._parser_chan(symbol)
+        if chan in self.open:  # as Bitfinex: a channel is unsubscribed before it is subscribed again
+            return [_dumps({"event": "error", "msg": "subscribe: dup", "code": 10301,
+                            "channel": "book", "symbol": symbol})]
         if chan is None or sync is None or not sync.synced:
             self.wanted.add(symbol)  # the capture's own ack and snapshot will come
             return []
