@@ -10,17 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from crossbook.arb.fees import parse_fee_overrides
+from crossbook.live.scan import LiveScan
 from crossbook.messages import BookMessage, Message
 from crossbook.sync import BookSync
-from crossbook.timeutil import NS_PER_S
+from crossbook.timeutil import NS_PER_MS, NS_PER_S
 
 __all__ = ["add_live_parsers", "cmd_record", "cmd_watch"]
 
-_NS_PER_MS = 1_000_000
 _RATE_WINDOW_S = 5.0
 
 
@@ -47,19 +48,22 @@ class _BookStats:
 
 
 class _Watcher:
-    """Per-book counters fed by the LiveFeed's message callback."""
+    """Per-book counters and the scanner, fed by the LiveFeed's message callback."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan: LiveScan | None = None) -> None:
         self.books: dict[tuple[str, str], _BookStats] = {}
+        self.scan = scan
 
     def on_message(self, msg: Message, sync: BookSync | None) -> None:
+        if self.scan is not None:
+            self.scan.on_message(msg, sync)
         if not isinstance(msg, BookMessage):
             return
         st = self.books.setdefault((msg.venue, msg.symbol), _BookStats())
         st.messages += 1
         st.recent_ns.append(msg.ts_recv_ns)
         if msg.ts_exchange_ns:
-            st.latency_ms = (msg.ts_recv_ns - msg.ts_exchange_ns) / _NS_PER_MS
+            st.latency_ms = (msg.ts_recv_ns - msg.ts_exchange_ns) / NS_PER_MS
 
 
 def _feed(args: argparse.Namespace, record: bool, watcher: _Watcher | None = None) -> Any:
@@ -105,6 +109,29 @@ def _table(feed: Any, watcher: _Watcher) -> Table:
                           str(sync.stats.resyncs if sync else 0), str(conn.stats.dropped),
                           style=None if sync and sync.synced else "yellow")
     return table
+
+
+def _opportunities(scan: LiveScan) -> Table:
+    """The scanner's open opportunities, best edge first."""
+    caption = (f"scanning {', '.join(scan.assets)}: {scan.opened} opened, {scan.closed} closed"
+               if scan.assets else "no asset is quoted by two watched books: nothing to scan")
+    for asset, why in sorted(scan.skipped.items()):
+        caption += f"\n{asset} not scanned: {why}"
+    table = Table(title="opportunities (after taker fees)", caption=caption, header_style="bold")
+    for name in ("buy on", "sell on", "edge bps", "peak bps", "size", "pnl", "open ms"):
+        table.add_column(name, justify="left" if name in ("buy on", "sell on") else "right")
+    now_ns = time.time_ns()
+    for ev in sorted(scan.open.values(), key=lambda e: -e.edge_bps):
+        opp = ev.opportunity
+        table.add_row(ev.buy, ev.sell, f"{ev.edge_bps:.2f}", f"{ev.peak_edge_bps:.2f}",
+                      f"{float(opp.size_real):g}", f"{float(opp.pnl):.6g}",
+                      f"{max(0, now_ns - ev.open_ts_ns) / NS_PER_MS:.0f}")
+    return table
+
+
+def _view(feed: Any, watcher: _Watcher) -> Group | Table:
+    books = _table(feed, watcher)
+    return books if watcher.scan is None else Group(books, _opportunities(watcher.scan))
 
 
 async def _run_for(feed: Any, duration_s: float | None, tick: Any = None) -> None:
@@ -160,17 +187,21 @@ def _wide(stderr: bool = False) -> Console:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from crossbook.live import parse_targets
+
     console = _wide()
-    watcher = _Watcher()
     try:
+        scan = LiveScan(parse_targets(args.targets), costs=parse_fee_overrides(args.fees),
+                        max_age_ms=args.max_age_ms)
+        watcher = _Watcher(scan)
         feed = _feed(args, record=args.output is not None, watcher=watcher)
     except (ValueError, ImportError) as exc:
         Console(stderr=True).print(f"[red]error[/red] {exc}")
         return 2
-    with Live(_table(feed, watcher), console=console, refresh_per_second=4,
+    with Live(_view(feed, watcher), console=console, refresh_per_second=4,
               transient=False) as live, contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_for(feed, args.duration, lambda: live.update(_table(feed, watcher))))
-        live.update(_table(feed, watcher))
+        asyncio.run(_run_for(feed, args.duration, lambda: live.update(_view(feed, watcher))))
+        live.update(_view(feed, watcher))
     return 0
 
 
@@ -199,7 +230,13 @@ def add_live_parsers(subparsers: Any) -> None:
                      help="directory for the captures (one per venue connection, rotated)")
     rec.set_defaults(func=cmd_record)
     w = subparsers.add_parser("watch", help="live view of books: touch, sync state, msgs/s, "
-                              "feed latency, resyncs")
+                              "feed latency, resyncs, and the scanner's open opportunities")
     _common(w)
     w.add_argument("-o", "--output", metavar="DIR", help="also record into DIR")
+    w.add_argument("--max-age-ms", type=float, default=5000.0, metavar="MS",
+                   help="the scanner counts a book without a message for this long as stale "
+                        "(its opportunities close); default 5000")
+    w.add_argument("--fees", action="append", metavar="VENUE=TAKER[/MAKER][@MS],...",
+                   help="the scanner's fees in bps and latency in ms per venue, overriding "
+                        "crossbook.arb.fees.DEFAULT_COSTS; repeatable")
     w.set_defaults(func=cmd_watch)

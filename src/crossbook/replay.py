@@ -77,6 +77,8 @@ class ReplaySummary:
 
     records: int = 0
     sent: int = 0  # frames the recorder sent (subscriptions)
+    connects: int = 0  # websocket connections a live recorder opened (CONNECT records)
+    closes: int = 0  # ... and saw end (CLOSE records)
     frames: int = 0
     book: int = 0
     market_data: int = 0
@@ -168,6 +170,7 @@ class Replay:
         self._on_event = on_event
         self._on_message = on_message
         self._flag: str | None = None  # the outcome _dispatch forces on the frame, if any
+        self._connected = False  # a CONNECT seen and no CLOSE since
 
     @property
     def records(self) -> int:
@@ -198,6 +201,9 @@ class Replay:
         if rec.kind is RecordKind.SENT:
             summary.sent += 1
             return []
+        if rec.kind is RecordKind.CONNECT or rec.kind is RecordKind.CLOSE:
+            self._connection(rec)
+            return []
         summary.frames += 1
         try:
             if rec.kind is RecordKind.FRAME:
@@ -218,6 +224,32 @@ class Replay:
         outcome = self._route(msgs, rec.line_no)
         setattr(summary, outcome, getattr(summary, outcome) + 1)
         return msgs
+
+    def _connection(self, rec: CaptureRecord) -> None:
+        """A connection that ended voids what every book had in flight: each resyncs
+        (reason RECONNECT), where a replay without the record would see a gap. A
+        CONNECT with no CLOSE before it (a crash, or recordings of two runs joined)
+        means the same."""
+        if rec.kind is RecordKind.CONNECT:
+            self.summary.connects += 1
+            ended, self._connected = self._connected, True
+        else:
+            self.summary.closes += 1
+            ended, self._connected = True, False
+        if ended:
+            self.reconnect(rec.recv_ns)
+
+    def reconnect(self, ts_recv_ns: int) -> list[SyncEvent]:
+        """Every book goes through ``BookSync.reconnect``; returns the events."""
+        out: list[SyncEvent] = []
+        for symbol, sync in self.syncs.items():
+            events = sync.reconnect(ts_recv_ns)
+            self.reports[symbol].events.extend(events)
+            out.extend(events)
+        if self._on_event:
+            for ev in out:
+                self._on_event(ev)
+        return out
 
     def _route(self, msgs: list[Message], line_no: int) -> str:
         """Dispatches a frame's messages; returns the frame's outcome (a summary field)."""

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import zlib
 from pathlib import Path
 
 import pytest
 
-from crossbook.io.capture import CaptureFormatError, RecordKind, read_capture
+from crossbook.cli import main
+from crossbook.io.capture import (
+    CaptureFormatError,
+    CaptureRecord,
+    RecordKind,
+    format_record,
+    parse_line,
+    read_capture,
+)
 from crossbook.live import Backoff, CaptureWriter, RateLimiter
 from crossbook.replay import Replay
+from crossbook.sync import Reason
+from crossbook.testing import VenueSimulator
 from crossbook.venues.registry import make_parser
 
-from .conftest import BUNDLED
+from .conftest import BUNDLED, aio, run_feed
 
 
 def _write(path: Path, n: int, **kw: object) -> CaptureWriter:
@@ -119,3 +130,66 @@ def test_rate_limiter_spaces_acquisitions() -> None:
         return loop.time() - t0
 
     assert asyncio.run(go()) >= 0.15
+
+
+def test_connection_records_round_trip(tmp_path: Path) -> None:
+    """CONNECT and CLOSE lines read back as their own kinds; a multi-line reason stays one line."""
+    w = CaptureWriter(tmp_path, "t", fsync=False)
+    w.connect(10, "wss://127.0.0.1:1/stream")
+    w.frame(11, b'{"a":1}')
+    w.close_connection(12, "ConnectionClosedError: no close frame\nreceived")
+    w.close()
+    (path,) = w.stats.files
+    recs = list(read_capture(path))
+    assert [(r.recv_ns, r.kind) for r in recs] == [
+        (10, RecordKind.CONNECT), (11, RecordKind.FRAME), (12, RecordKind.CLOSE)]
+    assert recs[0].url == "wss://127.0.0.1:1/stream"
+    assert recs[2].payload == b"ConnectionClosedError: no close frame received"
+    assert [format_record(r) for r in recs] == gzip.decompress(path.read_bytes()).splitlines(
+        keepends=True)
+    damaged = parse_line(b"5 CONNECT wss://\xff/x\n")  # a bad byte in the URL: still a record
+    assert damaged.kind is RecordKind.CONNECT and damaged.url == "wss://\ufffd/x"
+
+
+@aio
+async def test_a_reconnect_replays_as_a_resync_not_a_gap(tmp_path: Path) -> None:
+    """The recording of a run with a lost connection marks it (CLOSE, then CONNECT):
+    replayed, as `crossbook verify` does, the book resyncs for the reconnect and no
+    gap is reported, and verify passes."""
+    name = "binance_spot_btcusdt_20240808_slice.cap.gz"
+    async with VenueSimulator("binance", BUNDLED / name, max_frames=1200, gate_at=300) as sim:
+        at = next(i for i in range(500, len(sim.frames)) if b"@depth" in sim.frames[i].payload[:40])
+        sim.faults.disconnect_at.add(at)
+        run = await run_feed(sim, ["BTCUSDT"], tmp_path)
+    paths = run.feed.recordings()["binance"]
+    kinds = [r.kind for p in paths for r in read_capture(p)]
+    assert kinds.count(RecordKind.CONNECT) == 2 and kinds.count(RecordKind.CLOSE) == 1
+    replay = Replay(make_parser("binance"))
+    for p in paths:
+        for rec in read_capture(p):
+            replay.feed(rec)
+    (report,) = replay.finish()
+    assert report.gaps == 0 and report.state == "synced", report
+    assert Reason.RECONNECT in [e.reason for e in report.events]
+    assert (replay.summary.connects, replay.summary.closes) == (2, 1)
+    assert main(["verify", "--venue", "binance", "--join", *map(str, paths)]) == 0
+    # Without the connection records (recordings before them), the same bytes read as a gap.
+    unmarked = Replay(make_parser("binance"))
+    for p in paths:
+        for rec in read_capture(p):
+            if rec.kind not in (RecordKind.CONNECT, RecordKind.CLOSE):
+                unmarked.feed(rec)
+    assert unmarked.finish()[0].gaps == 1
+
+
+def test_a_connect_without_close_still_resyncs() -> None:
+    """Recordings of two runs joined: the second CONNECT ends the first connection."""
+    replay = Replay(make_parser("binance"))
+    src = list(read_capture(BUNDLED / "binance_spot_btcusdt_20240808_slice.cap.gz"))
+    replay.feed(CaptureRecord(1, RecordKind.CONNECT, b"", "wss://a"))
+    for rec in src[:400]:
+        replay.feed(rec)
+    assert replay.syncs["BTCUSDT"].synced
+    replay.feed(CaptureRecord(2, RecordKind.CONNECT, b"", "wss://a"))
+    assert replay.syncs["BTCUSDT"].state.value == "resyncing"
+    assert replay.reports["BTCUSDT"].events[-1].reason is Reason.RECONNECT

@@ -3,8 +3,12 @@
     <recv_ns> <frame>              a websocket frame as received
     <recv_ns> > <frame>            a frame the recorder sent (subscribe, conf)
     <recv_ns> GET <url> <body>     a REST response, URL as requested
+    <recv_ns> CONNECT <url>        a live recorder opened a websocket connection
+    <recv_ns> CLOSE <reason>       ... and that connection ended
 
-Frames are kept byte for byte, so a capture replays exactly.
+Frames are kept byte for byte, so a capture replays exactly. The connection
+records let a replay tell a reconnect (every book of the connection resyncs)
+from a lost frame (a gap).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ class RecordKind(enum.Enum):
     FRAME = "frame"
     SENT = "sent"
     REST = "rest"
+    CONNECT = "connect"
+    CLOSE = "close"
 
 
 class CaptureFormatError(ValueError):
@@ -37,8 +43,8 @@ class CaptureRecord:
 
     recv_ns: int
     kind: RecordKind
-    payload: bytes  # the frame, or the REST body
-    url: str | None = None  # REST records only
+    payload: bytes  # the frame, the REST body, or a CLOSE's reason
+    url: str | None = None  # REST and CONNECT records only
     line_no: int = 0
 
 
@@ -64,6 +70,12 @@ def parse_line(line: bytes, line_no: int = 0, source: str = "<capture>") -> Capt
         if not sep:
             raise CaptureFormatError(f"{source}: line {line_no} is a REST record without a body")
         return CaptureRecord(recv_ns, RecordKind.REST, body, url.decode(), line_no)
+    if rest.startswith(b"CONNECT "):
+        # The URL only names the server: a damaged byte must not stop the replay.
+        return CaptureRecord(recv_ns, RecordKind.CONNECT, b"", rest[8:].decode(errors="replace"),
+                             line_no)
+    if rest.startswith(b"CLOSE "):
+        return CaptureRecord(recv_ns, RecordKind.CLOSE, rest[6:], None, line_no)
     return CaptureRecord(recv_ns, RecordKind.FRAME, rest, None, line_no)
 
 
@@ -92,6 +104,10 @@ def format_record(rec: CaptureRecord) -> bytes:
         return b"%d > %s\n" % (rec.recv_ns, rec.payload)
     if rec.kind is RecordKind.REST:
         return b"%d GET %s %s\n" % (rec.recv_ns, (rec.url or "").encode(), rec.payload)
+    if rec.kind is RecordKind.CONNECT:
+        return b"%d CONNECT %s\n" % (rec.recv_ns, (rec.url or "").encode())
+    if rec.kind is RecordKind.CLOSE:
+        return b"%d CLOSE %s\n" % (rec.recv_ns, rec.payload)
     return b"%d %s\n" % (rec.recv_ns, rec.payload)
 
 

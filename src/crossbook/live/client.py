@@ -71,22 +71,15 @@ class ConnectionStats:
     backoff_delays_s: list[float] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Marker:
-    """A connection-level happening that the consumer handles in stream order."""
-
-    kind: Literal["disconnected", "connected"]
-    ts_recv_ns: int
-    detail: str = ""
-
-
 class _Connection:
-    def __init__(self, spec: VenueSpec, symbols: Sequence[str], ws_url: str, rest_url: str | None,
+    def __init__(self, spec: VenueSpec, symbols: Sequence[str], ws_url: str,
+                 ws_override: str | None, rest_url: str | None,
                  recorder: CaptureWriter | None, backoff: Backoff,
                  snapshot_min_interval_s: float | None = None) -> None:
         self.spec = spec
         self.symbols = list(symbols)
         self.ws_url = ws_url
+        self.ws_override = ws_override
         self.rest_url = rest_url
         self.recorder = recorder
         self.backoff = backoff
@@ -182,9 +175,9 @@ class LiveFeed:
                 rec = CaptureWriter(record_dir, venue, **dict(recorder_options or {}))  # type: ignore[arg-type]
             backoff = Backoff(backoff_base_s, backoff_cap_s, None if seed is None else seed + i)
             self.connections[venue] = _Connection(
-                spec, symbols, spec.ws_endpoint(symbols, ws_urls.get(venue)),
+                spec, symbols, spec.ws_endpoint(symbols, ws_urls.get(venue)), ws_urls.get(venue),
                 rest_urls.get(venue), rec, backoff, snapshot_min_interval_s)
-        self._queue: asyncio.Queue[tuple[_Connection, CaptureRecord | _Marker]] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[_Connection, CaptureRecord]] = asyncio.Queue(queue_size)
         self._out: deque[Item] = deque()
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
@@ -273,11 +266,11 @@ class LiveFeed:
         if self._on_message:
             self._on_message(st, None)
 
-    def _process(self, conn: _Connection, item: CaptureRecord | _Marker) -> None:
+    def _process(self, conn: _Connection, item: CaptureRecord) -> None:
         if conn.dropped_for:
-            self._resync_dropped(conn, item.ts_recv_ns if isinstance(item, _Marker) else item.recv_ns)
-        if isinstance(item, _Marker):
-            self._on_marker(conn, item)
+            self._resync_dropped(conn, item.recv_ns)
+        if item.kind is RecordKind.CONNECT or item.kind is RecordKind.CLOSE:
+            self._on_connection(conn, item)
             return
         replay = conn.replay
         errors_before = len(replay.parse_errors)
@@ -297,20 +290,26 @@ class LiveFeed:
                 if m.kind is Kind.SNAPSHOT:
                     conn.pending.pop(m.symbol, None)
         if item.kind is RecordKind.REST:
+            # Answered, even if unusable (a parse error): the book's next message asks again.
+            for symbol in [s for s in conn.pending if conn.spec.snapshot_path is not None
+                           and conn.spec.snapshot_url(s, conn.rest_url) == item.url]:
+                conn.pending.pop(symbol)
             for m in msgs:
                 if m.symbol:
                     conn.pending.pop(m.symbol, None)
         for symbol in touched:
             self._maybe_resync(conn, symbol)
 
-    def _on_marker(self, conn: _Connection, marker: _Marker) -> None:
-        if marker.kind == "connected":
-            self._status(conn, marker.ts_recv_ns, f"connected {conn.ws_url}")
-            return
-        self._status(conn, marker.ts_recv_ns, f"disconnected: {marker.detail}", error=True)
-        conn.pending.clear()
-        for sync in conn.replay.syncs.values():
-            self._emit_events(sync.reconnect(marker.ts_recv_ns))
+    def _on_connection(self, conn: _Connection, rec: CaptureRecord) -> None:
+        """Fed to the replay as a recording's replay feeds it: the same resyncs."""
+        if rec.kind is RecordKind.CONNECT:
+            self._status(conn, rec.recv_ns, f"connected {rec.url}")
+        else:
+            self._status(conn, rec.recv_ns, f"disconnected: {rec.payload.decode()}", error=True)
+            conn.pending.clear()
+        conn.replay.feed(rec)
+        self._emit_events(conn.events)
+        conn.events.clear()
 
     def _resync_dropped(self, conn: _Connection, ts_ns: int) -> None:
         names = conn.dropped_for
@@ -343,12 +342,10 @@ class LiveFeed:
 
     # -- producers ---------------------------------------------------------------------
 
-    async def _enqueue(self, conn: _Connection, item: CaptureRecord | _Marker, *,
-                       droppable: bool) -> None:
+    async def _enqueue(self, conn: _Connection, item: CaptureRecord, *, droppable: bool) -> None:
         if droppable and self.overflow == "drop" and self._queue.full():
             conn.stats.dropped += 1
-            payload = item.payload if isinstance(item, CaptureRecord) else b""
-            conn.dropped_for.add(conn.spec.route(payload) or _ALL)
+            conn.dropped_for.add(conn.spec.route(item.payload) or _ALL)
             return
         await self._queue.put((conn, item))
 
@@ -358,38 +355,64 @@ class LiveFeed:
         conn.stats.sent += 1
         await ws.send(data.decode())
 
+    async def _record(self, conn: _Connection, rec: CaptureRecord) -> None:
+        """Writes a connection record and hands it to the consumer, in stream order."""
+        async with conn.lock:
+            if conn.recorder is not None:
+                if rec.kind is RecordKind.CONNECT:
+                    conn.recorder.connect(rec.recv_ns, rec.url or "")
+                else:
+                    conn.recorder.close_connection(rec.recv_ns, rec.payload.decode())
+            await self._enqueue(conn, rec, droppable=False)
+
+    async def _endpoint(self, conn: _Connection) -> str:
+        """The URL to connect to; venues that hand out tokens are asked for one first."""
+        spec = conn.spec
+        if spec.token_path is None or spec.token_endpoint is None:
+            return conn.ws_url
+        assert self._http is not None, "started"
+        url = (conn.rest_url or spec.rest_url or "").rstrip("/") + spec.token_path
+        resp = await self._http.post(url)
+        if resp.status_code != 200:
+            raise OSError(f"POST {url}: HTTP {resp.status_code}")
+        return spec.token_endpoint(resp.content, conn.ws_override, conn.stats.connects + 1)
+
     async def _run(self, conn: _Connection) -> None:
+        import httpx
         import websockets
 
         while True:
             detail = "closed"
             try:
+                url = await self._endpoint(conn)
                 async with websockets.connect(
-                    conn.ws_url, ssl=self._ssl if conn.ws_url.startswith("wss:") else None,
+                    url, ssl=self._ssl if url.startswith("wss:") else None,
                     ping_interval=self.ping_interval_s, ping_timeout=self.ping_timeout_s,
                     open_timeout=self.open_timeout_s, max_size=None, compression=None,
                     close_timeout=1.0,
                 ) as ws:
-                    await self._session(conn, ws)
+                    await self._session(conn, ws, url)
             except asyncio.CancelledError:
                 raise
-            except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+            except (OSError, TimeoutError, ValueError, httpx.HTTPError,
+                    websockets.exceptions.WebSocketException) as exc:
                 detail = f"{type(exc).__name__}: {exc}"
             conn.stats.disconnects += 1
             conn.stats.last_error = detail
-            conn.ws = None
-            async with conn.lock:
-                await self._enqueue(conn, _Marker("disconnected", time.time_ns(), detail),
-                                    droppable=False)
+            was_open, conn.ws = conn.ws is not None, None
+            if was_open:
+                await self._record(conn, CaptureRecord(time.time_ns(), RecordKind.CLOSE,
+                                                       " ".join(detail.split()).encode()))
             delay = conn.backoff.next_delay_s()
             conn.stats.backoff_delays_s.append(delay)
             await asyncio.sleep(delay)
 
-    async def _session(self, conn: _Connection, ws: ClientConnection) -> None:
+    async def _session(self, conn: _Connection, ws: ClientConnection, url: str) -> None:
         conn.ws = ws
         conn.stats.connects += 1
-        async with conn.lock:
-            await self._enqueue(conn, _Marker("connected", time.time_ns()), droppable=False)
+        # A token is a credential of its own: the recording names the server only.
+        shown = url.partition("?")[0] if conn.spec.token_path else url
+        await self._record(conn, CaptureRecord(time.time_ns(), RecordKind.CONNECT, b"", shown))
         for data in conn.spec.subscribe(conn.symbols):
             await self._send(conn, ws, data)
         pinger = None
@@ -456,5 +479,10 @@ class LiveFeed:
             conn.pending.pop(symbol, None)  # the reconnect subscribes afresh
             return
         conn.stats.resubscribes += 1
+        unsubscribe = conn.spec.unsubscribe_channel
+        channel_id = getattr(conn.replay.parser, "channel_id", None)
+        chan = channel_id("book", symbol) if unsubscribe and channel_id else None
+        if unsubscribe is not None and chan is not None:
+            await self._send(conn, ws, unsubscribe(chan))
         for data in conn.spec.resubscribe([symbol]):
             await self._send(conn, ws, data)

@@ -81,6 +81,14 @@ class CaptureWriter:
     def rest(self, recv_ns: int, url: str, body: bytes) -> None:
         self._add(b"%d GET %s %s\n" % (recv_ns, url.encode(), body))
 
+    def connect(self, recv_ns: int, url: str) -> None:
+        self._add(b"%d CONNECT %s\n" % (recv_ns, url.encode()))
+
+    def close_connection(self, recv_ns: int, reason: str) -> None:
+        # The reason is an exception's text: kept to one line so the record stays one.
+        one_line = " ".join(reason.split()) or "closed"
+        self._add(b"%d CLOSE %s\n" % (recv_ns, one_line.encode()))
+
     def _add(self, line: bytes) -> None:
         if self._closed:
             raise ValueError(f"recorder {self.name} is closed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ class VenueSpec:
     ``reply(frame)`` is the answer a venue demands to some frames, sent at once.
     ``route(frame)`` names the symbol a raw frame concerns when it can tell cheaply
     (used to resync only that book when a slow consumer forces a frame to be dropped).
+    ``token_path``, on venues that hand out the websocket address per connection
+    (KuCoin), is POSTed to the REST base before every connect; ``token_endpoint``
+    turns its answer (and a connection number) into the URL to connect to.
     """
 
     venue: str
@@ -51,6 +55,11 @@ class VenueSpec:
     route: Callable[[bytes], str | None] = lambda frame: None
     #: A frame the venue expects an answer to (Deribit's heartbeat test_request).
     reply: Callable[[bytes], bytes | None] = lambda frame: None
+    token_path: str | None = None
+    token_endpoint: Callable[[bytes, str | None, int], str] | None = None
+    #: Venues whose unsubscribe names the channel id their ack gave (Bitfinex): sent
+    #: before ``resubscribe``, with the id the parser's ``channel_id("book", symbol)`` knows.
+    unsubscribe_channel: Callable[[int], bytes] | None = None
 
     def ws_endpoint(self, symbols: Sequence[str], override: str | None = None) -> str:
         return override or self.ws_url
@@ -149,11 +158,12 @@ def _bitfinex_sub(symbols: Sequence[str]) -> list[bytes]:
 BITFINEX = VenueSpec(
     venue="bitfinex", ws_url="wss://api-pub.bitfinex.com/ws/2",
     subscribe=_bitfinex_sub,
-    # The unsubscribe needs the channel id of the ack; the client fills it in (see client).
+    # The unsubscribe names the channel id of the ack: unsubscribe_channel, sent first.
     resubscribe=lambda symbols: [
         _dumps({"event": "subscribe", "channel": "book", "symbol": s, "prec": "P0",
                 "freq": "F0", "len": "25"}) for s in symbols],
     app_ping=b'{"event":"ping","cid":1}', app_ping_interval_s=30.0,
+    unsubscribe_channel=lambda chan_id: _dumps({"event": "unsubscribe", "chanId": chan_id}),
     max_streams_per_connection=25,
     limits="heartbeat [chan,'hb'] every 15 s per channel; 25 channels per connection; "
            "20 connections per minute per IP (then 60 s ban)",
@@ -261,9 +271,90 @@ COINBASE_ADVANCED = VenueSpec(
 )
 
 
+# -- Bitget websocket v1 books: stream snapshot, OKX-style checksum, no sequence ----------
+# (the protocol of crossbook.venues.bitget and of the capture; docs/venues.md has no
+# Bitget section, so the limits below are Bitget's v1 page as remembered: unverified)
+
+def _bitget(op: str, symbols: Sequence[str]) -> bytes:
+    return _dumps({"op": op, "args": [{"instType": "SP", "channel": "books", "instId": s}
+                                      for s in symbols]})
+
+
+BITGET = VenueSpec(
+    venue="bitget", ws_url="wss://ws.bitget.com/spot/v1/stream",
+    subscribe=lambda symbols: [_bitget("subscribe", symbols)],
+    resubscribe=lambda symbols: [_bitget("unsubscribe", symbols), _bitget("subscribe", symbols)],
+    app_ping=b"ping", app_ping_interval_s=30.0,
+    max_streams_per_connection=50,
+    limits="send 'ping' every 30 s (server answers 'pong'), closed after 2 min without one; "
+           "240 subscribe requests per hour per connection; fewer than 50 channels per "
+           "connection advised; 100 connections per IP (unverified: not in docs/venues.md)",
+    route=_field_router(rb'"instId":"([A-Za-z0-9_]+)"'),
+)
+
+
+# -- KuCoin spot /market/level2: bullet-public token, then diff stream + REST snapshot ----
+
+def _kucoin_endpoint(body: bytes, override: str | None, connection: int) -> str:
+    """The websocket URL of a ``POST /api/v1/bullet-public`` answer: its first instance
+    server (or ``override``) with the token and a connection id."""
+    try:
+        data = json.loads(body)["data"]
+        token, endpoint = data["token"], data["instanceServers"][0]["endpoint"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"kucoin bullet-public answer without token/endpoint: {body[:200]!r}") from exc
+    if not isinstance(token, str) or not isinstance(endpoint, str):
+        raise ValueError(f"kucoin bullet-public token/endpoint are not text: {body[:200]!r}")
+    return f"{override or endpoint}?token={token}&connectId=crossbook-{connection}"
+
+
+KUCOIN = VenueSpec(
+    venue="kucoin", ws_url="wss://ws-api-spot.kucoin.com/", rest_url="https://api.kucoin.com",
+    subscribe=lambda symbols: [_dumps({"id": 1, "type": "subscribe",
+                                       "topic": "/market/level2:" + ",".join(symbols),
+                                       "privateChannel": False, "response": True})],
+    resubscribe=lambda symbols: [],
+    snapshot_path=lambda s: f"/api/v3/market/orderbook/level2?symbol={s.upper()}",
+    app_ping=b'{"id":"1","type":"ping"}', app_ping_interval_s=18.0,
+    snapshot_min_interval_s=0.5,
+    max_streams_per_connection=100,
+    limits="POST /api/v1/bullet-public for a token and server before each connection; "
+           "ping every pingInterval (18 s) or be closed after pingTimeout; 100 symbols per "
+           "topic and per connection; full-depth /api/v3 level2 snapshots need an API key "
+           "on the real venue (docs/venues.md)",
+    route=_field_router(rb'"topic":"/market/level2:([A-Za-z0-9-]+)"'),
+    token_path="/api/v1/bullet-public",
+    token_endpoint=_kucoin_endpoint,
+)
+
+
+# -- Gate.io spot.order_book_update: diff stream + REST snapshot with_id ------------------
+
+def _gate(event: str, symbols: Sequence[str]) -> list[bytes]:
+    # Gate wants the request time (s) in every request.
+    now_s = int(time.time())
+    return [_dumps({"time": now_s, "channel": "spot.order_book_update", "event": event,
+                    "payload": [s, "100ms"]}) for s in symbols]
+
+
+GATEIO = VenueSpec(
+    venue="gateio", ws_url="wss://api.gateio.ws/ws/v4/", rest_url="https://api.gateio.ws",
+    subscribe=lambda symbols: _gate("subscribe", symbols),
+    resubscribe=lambda symbols: [],
+    snapshot_path=lambda s: f"/api/v4/spot/order_book?currency_pair={s.upper()}&limit=100"
+                            "&with_id=true",
+    snapshot_min_interval_s=0.2,
+    max_streams_per_connection=100,
+    limits="one subscribe per pair (payload [pair, '100ms']: 100 levels); websocket "
+           "protocol pings keep the connection (or spot.ping); REST snapshot ids align "
+           "with U/u (docs/venues.md 11.2)",
+    route=_field_router(rb'"s":"([A-Z0-9_]+)"'),
+)
+
+
 SPECS: dict[str, VenueSpec] = {s.venue: s for s in (
     BINANCE, BINANCE_USDM, BINANCE_COINM, OKX, BITFINEX, DERIBIT, HYPERLIQUID, BYBIT, KRAKEN_V2,
-    COINBASE_ADVANCED)}
+    COINBASE_ADVANCED, BITGET, KUCOIN, GATEIO)}
 
 
 def spec_for(venue: str) -> VenueSpec:

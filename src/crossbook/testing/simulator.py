@@ -17,12 +17,15 @@ Faults (``Faults``), by frame index in the played stream:
 - ``corrupt_checksum_at``: send the frame with its checksum changed;
 - ``hang_at``: stop sending and stop reading (so no pong answers a ping) until the
   client gives up and reconnects;
-- ``stale_snapshots``: the first N REST snapshots are the one taken at the start
-  (older than the stream by the time they are served).
+- ``stale_snapshots``: the first N REST snapshots of each book are the one taken
+  at the start (older than the stream by the time they are served).
 
-Supported venues: the Binance family (REST snapshots rendered from the truth),
-OKX and Deribit (stream snapshots: the capture's own, then rendered from the truth
-on every later subscribe) and venues whose every book message is a full snapshot (Hyperliquid).
+Supported venues (``venue_speech.SPEECH``): the Binance family, Gate.io and KuCoin
+(REST snapshots rendered from the truth; KuCoin's bullet-public token POST names
+this server), OKX, Deribit, Bitget and Bitfinex (stream snapshots: the capture's
+own, then rendered from the truth on every later subscribe; Bitfinex's per-connection
+numbering, channel ids and checksums are ``sessions.BitfinexSession``) and venues
+whose every book message is a full snapshot (Hyperliquid).
 """
 
 from __future__ import annotations
@@ -31,17 +34,17 @@ import asyncio
 import contextlib
 import json
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from crossbook import L2Book, format_fixed
-from crossbook._side import Side
+from crossbook import L2Book
 from crossbook.io.capture import CaptureRecord, RecordKind, read_capture
 from crossbook.replay import Replay
-from crossbook.sync import BookSync
+from crossbook.testing.sessions import Session
+from crossbook.testing.venue_speech import SPEECH, book_rows
 from crossbook.timeutil import NS_PER_S
 from crossbook.venues.registry import make_parser
 
@@ -51,12 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Faults", "SentRecord", "VenueSimulator", "book_rows", "corrupt_checksum", "played"]
 
-_REST_VENUES = {"binance": "/api/v3/depth", "binance_usdm": "/fapi/v1/depth",
-                "binance_coinm": "/dapi/v1/depth"}
-_SNAPSHOT_STREAM_VENUES = {"hyperliquid"}
-#: Venues whose books start from a stream snapshot sent on subscribe: the simulator
-#: answers each (re)subscribe with a snapshot rendered from its truth.
-_SUBSCRIBE_SNAPSHOT_VENUES = {"okx", "deribit"}
+_TOKEN = "simulated-bullet-token"
+
 _YIELD_EVERY = 64  # frames sent between yields to the loop when not paced
 
 
@@ -80,12 +79,6 @@ class SentRecord:
     path: str | None = None
 
 
-def book_rows(book: L2Book, side: Side) -> list[list[str]]:
-    """A side of the book as the venue's decimal strings, best first."""
-    return [[book.format_price(int(r["price"])), book.format_size(int(r["size"]))]
-            for r in book.levels(int(side))]
-
-
 class VenueSimulator:
     """``async with VenueSimulator("binance", capture) as sim:`` then point a client at
     ``sim.ws_url`` and ``sim.rest_url``."""
@@ -95,11 +88,11 @@ class VenueSimulator:
                  ssl_context: ssl.SSLContext | None = None, max_frames: int | None = None,
                  hang_timeout_s: float = 10.0, preroll_rest: int = 1,
                  gate_at: int | None = None) -> None:
-        spoken = set(_REST_VENUES) | _SNAPSHOT_STREAM_VENUES | _SUBSCRIBE_SNAPSHOT_VENUES
-        if venue not in spoken:
+        if venue not in SPEECH:
             raise ValueError(f"the simulator does not speak {venue!r} yet; it speaks "
-                             f"{', '.join(sorted(spoken))}")
+                             f"{', '.join(sorted(SPEECH))}")
         self.venue = venue
+        self.speech = SPEECH[venue]
         self.speed = speed
         self.faults = faults or Faults()
         self.ssl_context = ssl_context
@@ -112,6 +105,8 @@ class VenueSimulator:
         self.received: list[bytes] = []
         self.connections = 0
         self.snapshots_served = 0
+        self._served: dict[str, int] = {}  # REST snapshots served, by book
+        self.tokens_served = 0
         self.done = asyncio.Event()
         #: Play stops before this frame until ``release()``: a test holds the stream
         #: there until its client is in sync, so a fault lands on a synced book.
@@ -121,7 +116,8 @@ class VenueSimulator:
         self._stale_bodies: dict[str, bytes] = {}
         self._new_conn = asyncio.Event()
         self._handlers: set[asyncio.Task[None]] = set()
-        self._inject: list[bytes] = []  # snapshots owed to (re)subscribes, sent before the next frame
+        self._inject: list[bytes] = []  # answers owed to requests, sent before the next frame
+        self._session: Session = self.speech.session(self.speech, self.truth)
         self._port = 0
 
     def _preroll(self, records: Iterable[CaptureRecord], max_frames: int | None,
@@ -129,7 +125,7 @@ class VenueSimulator:
         """Feeds the truth up to the capture's ``preroll_rest``-th REST snapshot (the
         venue's history before the client came); the frames after it are played."""
         frames: list[CaptureRecord] = []
-        rolling = self.venue in _REST_VENUES
+        rolling = self.speech.start == "rest"
         for rec in records:
             if rolling:
                 self.truth.feed(rec)
@@ -153,7 +149,7 @@ class VenueSimulator:
                                    ping_interval=None, max_size=None)
         sock = next(iter(self._server.sockets))
         self._port = sock.getsockname()[1]
-        if self.venue in _REST_VENUES:
+        if self.speech.start == "rest":
             self._stale_bodies = {s: self._snapshot_body(s) for s, sync in self.truth.syncs.items()
                                   if sync.synced}
         return self
@@ -183,6 +179,12 @@ class VenueSimulator:
         scheme = "https" if self.ssl_context else "http"
         return f"{scheme}://127.0.0.1:{self._port}"
 
+    @property
+    def ids_comparable(self) -> bool:
+        """Whether a client's book ids can be compared with the truth's (not when the
+        venue numbers each connection's frames afresh)."""
+        return not self._session.renumbers
+
     def release(self) -> None:
         self._gate.set()
 
@@ -192,25 +194,40 @@ class VenueSimulator:
     # -- REST --------------------------------------------------------------------------
 
     def _snapshot_body(self, symbol: str) -> bytes:
-        sync = self.truth.syncs[symbol]
-        book = sync.view()
-        return json.dumps({"lastUpdateId": sync.last_id, "bids": book_rows(book, Side.BID),
-                           "asks": book_rows(book, Side.ASK)}, separators=(",", ":")).encode()
+        assert self.speech.render_rest is not None
+        return self.speech.render_rest(symbol, self.truth.syncs[symbol])
+
+    def _token_body(self) -> bytes:
+        """KuCoin's bullet-public answer, naming this server."""
+        server = {"endpoint": self.ws_url, "encrypt": self.ssl_context is not None,
+                  "protocol": "websocket", "pingInterval": 18000, "pingTimeout": 10000}
+        return json.dumps({"code": "200000", "data": {"token": _TOKEN, "instanceServers": [server]}},
+                          separators=(",", ":")).encode()
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         headers = request.headers
         if headers.get("Upgrade", "").lower() == "websocket":
             return None
         parts = urlsplit(request.path)
-        symbol = parse_qs(parts.query).get("symbol", [""])[0]
-        if parts.path != _REST_VENUES.get(self.venue) or symbol not in self.truth.syncs:
+        if parts.path == self.speech.token_path:
+            self.tokens_served += 1
+            return self._json(connection, self._token_body())
+        symbol = parse_qs(parts.query).get(self.speech.rest_symbol, [""])[0]
+        sync = self.truth.syncs.get(symbol)
+        if parts.path != self.speech.rest_path or sync is None or not sync.synced:
             return connection.respond(404, '{"code":-1121,"msg":"Invalid symbol."}')
-        if self.snapshots_served < self.faults.stale_snapshots and symbol in self._stale_bodies:
+        served = self._served.get(symbol, 0)
+        self._served[symbol] = served + 1
+        if served < self.faults.stale_snapshots and symbol in self._stale_bodies:
             body = self._stale_bodies[symbol]
         else:
             body = self._snapshot_body(symbol)
         self.snapshots_served += 1
         self.sent.append(SentRecord(RecordKind.REST, body, request.path))
+        return self._json(connection, body)
+
+    @staticmethod
+    def _json(connection: ServerConnection, body: bytes) -> Response:
         response = connection.respond(200, body.decode())
         response.headers["Content-Type"] = "application/json"
         return response
@@ -225,6 +242,8 @@ class VenueSimulator:
         self.connections += 1
         self._new_conn.set()
         self._new_conn = asyncio.Event()
+        self._session = self.speech.session(self.speech, self.truth)
+        self._inject = self._session.greeting()  # what the last connection was owed is void
         seen = len(self.received)
         reader = asyncio.create_task(self._read(ws))
         try:
@@ -240,22 +259,7 @@ class VenueSimulator:
             async for msg in ws:
                 data = msg.encode() if isinstance(msg, str) else msg
                 self.received.append(data)
-                if self.venue in _SUBSCRIBE_SNAPSHOT_VENUES:
-                    self._inject += self._owed_snapshots(data)
-
-    def _owed_snapshots(self, request: bytes) -> list[bytes]:
-        """A stream-snapshot venue answers a book subscribe with a snapshot; the capture
-        holds the first ones, the truth renders any later one (resubscribe, reconnect)."""
-        try:
-            obj = json.loads(request)
-        except ValueError:
-            return []
-        out = []
-        for symbol in _subscribed_books(self.venue, obj):
-            sync = self.truth.syncs.get(symbol)
-            if sync is not None and sync.synced:
-                out.append(_RENDER[self.venue](symbol, sync))
-        return out
+                self._inject += self._session.answer(data)
 
     async def _wait_subscribed(self, seen: int, reader: asyncio.Task[None]) -> None:
         while len(self.received) <= seen and not reader.done():
@@ -293,12 +297,16 @@ class VenueSimulator:
             prev_ns = rec.recv_ns
             self.truth.feed(rec)
             self.pos += 1
+            out = self._session.outgoing(rec.payload)  # numbers are used even by a lost frame
             if i in f.drop_at:
                 continue
-            payload = corrupt_checksum(rec.payload) if i in f.corrupt_checksum_at else rec.payload
-            for _ in range(2 if i in f.duplicate_at else 1):
-                self.sent.append(SentRecord(RecordKind.FRAME, payload))
-                await ws.send(payload.decode())
+            if i in f.corrupt_checksum_at:
+                at = next(k for k, p in enumerate(out) if _has_checksum(p))
+                out[at] = corrupt_checksum(out[at])
+            for payload in out:
+                for _ in range(2 if i in f.duplicate_at else 1):
+                    self.sent.append(SentRecord(RecordKind.FRAME, payload))
+                    await ws.send(payload.decode())
         self.done.set()
         while ws.state.name == "OPEN":  # the stream is over; subscribes are still answered
             await self._send_owed(ws)
@@ -320,65 +328,16 @@ class VenueSimulator:
         transport.abort()
 
 
-def _subscribed_books(venue: str, request: object) -> list[str]:
-    """The book symbols a client's subscribe request names."""
-    if not isinstance(request, dict):
-        return []
-    if venue == "okx" and request.get("op") == "subscribe":
-        return [a["instId"] for a in request.get("args", [])
-                if isinstance(a, dict) and a.get("channel") == "books" and "instId" in a]
-    if venue == "deribit" and request.get("method") == "public/subscribe":
-        params = request.get("params")
-        channels = params.get("channels", []) if isinstance(params, dict) else []
-        return [c.split(".")[1] for c in channels
-                if isinstance(c, str) and c.startswith("book.") and c.count(".") == 2]
-    return []
+_CHECKSUM_KEYS = (b'"checksum":', b'"cs",')
 
 
-def _plain(mantissa: int, exp: int) -> str:
-    s = format_fixed(mantissa, exp)
-    return s.rstrip("0").rstrip(".") if "." in s else s
-
-
-def okx_snapshot(inst_id: str, sync: BookSync) -> bytes:
-    """An OKX v5 ``books`` snapshot push of the book, with its (legacy) checksum."""
-    from crossbook.venues.okx import okx_checksum
-
-    book = sync.book
-
-    def rows(side: Side) -> list[list[str]]:
-        return [[_plain(int(r["price"]), book.price_exp), _plain(int(r["size"]), book.size_exp),
-                 "0", str(int(r["count"]))] for r in book.levels(int(side))]
-
-    data = {"asks": rows(Side.ASK), "bids": rows(Side.BID),
-            "ts": str(sync.last_ts_recv_ns // 1_000_000), "checksum": okx_checksum(book)}
-    push = {"arg": {"channel": "books", "instId": inst_id}, "action": "snapshot", "data": [data]}
-    return json.dumps(push, separators=(",", ":")).encode()
-
-
-def deribit_snapshot(instrument: str, sync: BookSync) -> bytes:
-    """A Deribit ``book.<instrument>.raw`` snapshot notification at the book's change_id;
-    prices and amounts are JSON numbers written from their exact decimals."""
-    book = sync.book
-
-    def rows(side: Side) -> str:
-        return ",".join(f'["new",{_plain(int(r["price"]), book.price_exp)},'
-                        f'{_plain(int(r["size"]), book.size_exp)}]' for r in book.levels(int(side)))
-
-    data = (f'{{"type":"snapshot","timestamp":{sync.last_ts_recv_ns // 1_000_000},'
-            f'"instrument_name":"{instrument}","change_id":{sync.last_id},'
-            f'"bids":[{rows(Side.BID)}],"asks":[{rows(Side.ASK)}]}}')
-    return (f'{{"jsonrpc":"2.0","method":"subscription","params":{{"channel":"book.{instrument}.raw",'
-            f'"data":{data}}}}}').encode()
-
-
-_RENDER: dict[str, Callable[[str, BookSync], bytes]] = {"okx": okx_snapshot,
-                                                         "deribit": deribit_snapshot}
+def _has_checksum(frame: bytes) -> bool:
+    return any(k in frame for k in _CHECKSUM_KEYS)
 
 
 def corrupt_checksum(frame: bytes) -> bytes:
     """The frame with its checksum field's value changed (its last digit bumped)."""
-    for key in (b'"checksum":', b'"cs",'):
+    for key in _CHECKSUM_KEYS:
         at = frame.find(key)
         if at >= 0:
             end = at + len(key)

@@ -254,6 +254,17 @@ class Bitfinex(VenueBase):
         books = (c for c in self._chans.values() if c.channel == "book" and c.symbol == symbol)
         return next((c.depth for c in books), None)
 
+    def channel_id(self, channel: str, symbol: str) -> int | None:
+        """The id this connection's ack gave ``channel`` of ``symbol`` (an unsubscribe
+        names it), or None when not subscribed."""
+        return next((cid for cid, c in self._chans.items()
+                     if c.channel == channel and c.symbol == symbol), None)
+
+    def channel_of(self, chan_id: int) -> tuple[str, str] | None:
+        """(channel, symbol) of a channel id this connection acknowledged."""
+        c = self._chans.get(chan_id)
+        return None if c is None else (c.channel, c.symbol)
+
     def parse(self, frame: bytes, recv_ns: int) -> list[Message]:
         try:
             obj = decoder.decode(frame)
