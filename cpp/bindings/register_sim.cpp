@@ -127,6 +127,34 @@ void register_inputs(py::class_<PySimulator>& cls) {
              sim.add_trades(checked_venue(sim, venue), a.data(), static_cast<std::size_t>(a.shape(0)));
            },
            py::arg("venue"), py::arg("rows"))
+      .def("set_empirical_latency",
+           [](PySimulator& s, std::size_t venue, std::vector<std::int64_t> entry_ns,
+              std::vector<std::int64_t> response_ns, std::uint64_t seed) {
+             Simulator& sim = s.idle();
+             sim.set_latency(checked_venue(sim, venue), std::make_unique<EmpiricalLatency>(
+                                                            std::move(entry_ns), std::move(response_ns), seed));
+           },
+           py::arg("venue"), py::arg("entry_ns"), py::arg("response_ns"), py::arg("seed"))
+      .def("set_uniform_latency",
+           [](PySimulator& s, std::size_t venue, std::int64_t entry_lo_ns, std::int64_t entry_hi_ns,
+              std::int64_t response_lo_ns, std::int64_t response_hi_ns, std::uint64_t seed) {
+             Simulator& sim = s.idle();
+             sim.set_latency(checked_venue(sim, venue),
+                             std::make_unique<UniformLatency>(entry_lo_ns, entry_hi_ns, response_lo_ns,
+                                                              response_hi_ns, seed));
+           },
+           py::arg("venue"), py::arg("entry_lo_ns"), py::arg("entry_hi_ns"), py::arg("response_lo_ns"),
+           py::arg("response_hi_ns"), py::arg("seed"))
+      .def("set_table_latency",
+           [](PySimulator& s, std::size_t venue,
+              const std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>& rows) {
+             Simulator& sim = s.idle();
+             std::vector<TableLatency::Row> table;
+             table.reserve(rows.size());
+             for (const auto& [from, entry, response] : rows) table.push_back(TableLatency::Row{from, entry, response});
+             sim.set_latency(checked_venue(sim, venue), std::make_unique<TableLatency>(std::move(table)));
+           },
+           py::arg("venue"), py::arg("rows"))
       .def("set_subscriptions", [](PySimulator& s, std::uint32_t mask) { s.idle().set_subscriptions(mask); },
            py::arg("mask"))
       .def("submit",

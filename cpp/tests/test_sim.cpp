@@ -243,3 +243,68 @@ TEST(Sim, BadInputIsRefusedWithTheRowNamed) {
   std::vector<VenueSpec> none(1);
   EXPECT_THROW(Simulator(std::move(none)), InvalidInput);
 }
+
+TEST(SimLatency, SplitMix64MatchesItsPublishedOutputAndBoundedDrawsStayInRange) {
+  SplitMix64 g(1234567);
+  EXPECT_EQ(g.next(), 6457827717110365317ULL);
+  EXPECT_EQ(g.next(), 3203168211198807973ULL);
+  EXPECT_EQ(g.next(), 9817491932198370423ULL);
+  SplitMix64 h(42);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(h.below(1), 0u);
+    EXPECT_LT(h.below(3), 3u);
+    EXPECT_LT(h.below((1ULL << 62) + (1ULL << 61) + 1), (1ULL << 62) + (1ULL << 61) + 1);
+  }
+}
+
+TEST(SimLatency, SeededModelsRepeatForASeedAndStayInTheirRange) {
+  UniformLatency a(3, 6, 0, 9, 11), b(3, 6, 0, 9, 11), c(3, 6, 0, 9, 12);
+  bool differs = false;
+  bool seen[4] = {};
+  for (int i = 0; i < 200; ++i) {
+    const std::int64_t x = a.entry_ns(0);
+    EXPECT_EQ(x, b.entry_ns(0));
+    differs = differs || x != c.entry_ns(0);
+    ASSERT_GE(x, 3);
+    ASSERT_LE(x, 6);
+    seen[x - 3] = true;
+  }
+  EXPECT_TRUE(differs);
+  EXPECT_TRUE(seen[0] && seen[1] && seen[2] && seen[3]);
+  EmpiricalLatency e({7, 9}, {1}, 5);
+  for (int i = 0; i < 50; ++i) {
+    const std::int64_t x = e.entry_ns(0);
+    EXPECT_TRUE(x == 7 || x == 9);
+    EXPECT_EQ(e.response_ns(0), 1);
+  }
+}
+
+TEST(SimLatency, TableRowsApplyFromTheirTimeAndRequestsNeverOvertake) {
+  TableLatency t({{100, 10, 1}, {200, 50, 2}});
+  EXPECT_EQ(t.entry_ns(0), 10);  // before the first row: the first row
+  EXPECT_EQ(t.entry_ns(199), 10);
+  EXPECT_EQ(t.entry_ns(200), 50);
+  EXPECT_EQ(t.response_ns(200), 2);
+
+  Simulator s = one_venue();
+  s.set_latency(0, std::make_unique<TableLatency>(std::vector<TableLatency::Row>{{0, 50, 0}, {100, 5, 0}}));
+  s.advance(99);
+  const auto id = s.submit(limit(Side::Bid, 90, 1));  // arrives at 149
+  s.advance(100);
+  s.cancel(id);  // 105 drawn; it arrives at 149 after the order
+  s.advance(200);
+  EXPECT_EQ(order(s, id).ts_arrival_ns, 149);
+  EXPECT_EQ(order(s, id).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+  EXPECT_EQ(s.responses().back().ts_venue_ns, 149);
+}
+
+TEST(SimLatency, BadModelsAreRefused) {
+  EXPECT_THROW(EmpiricalLatency({}, {1}, 1), InvalidInput);
+  EXPECT_THROW(EmpiricalLatency({1}, {-1}, 1), InvalidInput);
+  EXPECT_THROW(UniformLatency(2, 1, 0, 0, 1), InvalidInput);
+  EXPECT_THROW(UniformLatency(-1, 1, 0, 0, 1), InvalidInput);
+  EXPECT_THROW(TableLatency({}), InvalidInput);
+  EXPECT_THROW(TableLatency({{5, 1, 1}, {5, 1, 1}}), InvalidInput);
+  Simulator s = one_venue();
+  EXPECT_THROW(s.set_latency(0, nullptr), InvalidInput);
+}

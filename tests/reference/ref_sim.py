@@ -7,6 +7,7 @@ core: sides 1/2, statuses, reasons and response kinds as crossbook.sim.records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BID, ASK = 1, 2
@@ -28,13 +29,81 @@ def fee_of(notional: int, cbps: int) -> int:
     return -((-notional * cbps) // FEE_DENOMINATOR)
 
 
+MASK64 = 2**64 - 1
+
+
+class SplitMix64:
+    """splitmix64, as cpp/include/crossbook/sim/latency_model.hpp, in Python ints."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed
+
+    def next(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, bound: int) -> int:
+        """Lemire's unbiased draw in [0, bound)."""
+        m = self.next() * bound
+        if m & MASK64 < bound:
+            threshold = (2**64 - bound) % bound
+            while m & MASK64 < threshold:
+                m = self.next() * bound
+        return m >> 64
+
+
+def _split(seed: int) -> tuple[SplitMix64, SplitMix64]:
+    root = SplitMix64(seed)
+    return SplitMix64(root.next()), SplitMix64(root.next())
+
+
+class RefEmpirical:
+    def __init__(self, entry_ns: Sequence[int], response_ns: Sequence[int], seed: int) -> None:
+        self.samples = (list(entry_ns), list(response_ns))
+        self.rngs = _split(seed)
+
+    def delay(self, which: int, ts: int) -> int:
+        return self.samples[which][self.rngs[which].below(len(self.samples[which]))]
+
+
+class RefUniform:
+    def __init__(self, entry: tuple[int, int], response: tuple[int, int], seed: int) -> None:
+        self.ranges = (entry, response)
+        self.rngs = _split(seed)
+
+    def delay(self, which: int, ts: int) -> int:
+        lo, hi = self.ranges[which]
+        return lo + self.rngs[which].below(hi - lo + 1)
+
+
+class RefTable:
+    def __init__(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        self.rows = list(rows)
+
+    def delay(self, which: int, ts: int) -> int:
+        row = self.rows[0]
+        for r in self.rows:
+            if r[0] <= ts:
+                row = r
+        return row[1 + which]
+
+
 @dataclass
 class RefVenue:
+    """``latency``, when given, replaces the constant entry_ns/response_ns: an object whose
+    ``delay(0 for entry or 1 for response, ts)`` gives each delay."""
+
     entry_ns: int
     response_ns: int
     maker_cbps: int
     taker_cbps: int
     synced: bool = True
+    latency: RefEmpirical | RefUniform | RefTable | None = None
+    last_arrival: int | None = None
+    last_delivery: int | None = None
     book: dict[int, dict[int, int]] = field(default_factory=lambda: {BID: {}, ASK: {}})
     taken: dict[tuple[int, int], int] = field(default_factory=dict)
     levels: list[tuple[int, ...]] = field(default_factory=list)
@@ -63,8 +132,19 @@ class RefSim:
         self.timers = 0
 
     # -- requests -----------------------------------------------------------------------------
+    def _delay(self, venue: int, which: int) -> int:
+        v = self.venues[venue]
+        if v.latency is None:
+            return v.response_ns if which else v.entry_ns
+        return v.latency.delay(which, self.now)
+
     def _request(self, venue: int, what: str, args: tuple[int, ...]) -> None:
-        self.pending.append((self.now + self.venues[venue].entry_ns, ARRIVAL, self.seq, what, args))
+        v = self.venues[venue]
+        at = self.now + self._delay(venue, 0)
+        if v.last_arrival is not None:
+            at = max(at, v.last_arrival)
+        v.last_arrival = at
+        self.pending.append((at, ARRIVAL, self.seq, what, args))
         self.seq += 1
 
     def submit(self, venue: int, side: int, kind: int, tif: int, price: int, size: int,
@@ -276,7 +356,11 @@ class RefSim:
                           liquidity=0))
 
     def _answer(self, r: dict[str, int]) -> None:
-        delivery = self.now + self.venues[r["venue"]].response_ns
+        v = self.venues[r["venue"]]
+        delivery = self.now + self._delay(r["venue"], 1)
+        if v.last_delivery is not None:
+            delivery = max(delivery, v.last_delivery)
+        v.last_delivery = delivery
         self.responses.append(dict(ts_venue_ns=self.now, ts_delivery_ns=delivery, **r))
         self.pending.append((delivery, ANSWER, self.seq, "answer", (len(self.responses) - 1,)))
         self.seq += 1

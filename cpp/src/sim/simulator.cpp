@@ -1,5 +1,6 @@
 #include "crossbook/sim/simulator.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -67,8 +68,15 @@ SimOrder& Simulator::known_order(std::uint64_t id) {
   return ledger_.order(id);
 }
 
+void Simulator::set_latency(std::size_t venue, std::unique_ptr<LatencyModel> model) {
+  if (!model) throw InvalidInput("venue " + std::to_string(venue) + " needs a latency model");
+  venues_.at(venue).latency = std::move(model);
+}
+
 void Simulator::request(Task task, std::uint32_t venue, std::uint64_t id, Price price, Qty size) {
-  const std::int64_t at = later(now_ns_, venues_[venue].latency->entry_ns(now_ns_));
+  Slot& slot = venues_[venue];
+  const std::int64_t at = std::max(later(now_ns_, slot.latency->entry_ns(now_ns_)), slot.last_arrival_ns);
+  slot.last_arrival_ns = at;
   pending_.push(Pending{at, 1, seq_++, task, venue, id, price, size});
 }
 
@@ -216,7 +224,10 @@ std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
 
 void Simulator::post_outbox() {
   for (SimResponse& r : ledger_.outbox) {
-    r.ts_delivery_ns = later(r.ts_venue_ns, venues_[r.venue].latency->response_ns(r.ts_venue_ns));
+    Slot& slot = venues_[r.venue];
+    r.ts_delivery_ns = std::max(later(r.ts_venue_ns, slot.latency->response_ns(r.ts_venue_ns)),
+                                slot.last_delivery_ns);
+    slot.last_delivery_ns = r.ts_delivery_ns;
     pending_.push(Pending{r.ts_delivery_ns, 2, seq_++, Task::Deliver, r.venue, responses_.size(), 0, 0});
     responses_.push_back(r);
   }

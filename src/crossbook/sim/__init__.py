@@ -14,7 +14,10 @@ Design (milestone 1; the risk engine, example strategies, CLI and richer models 
   latency). The order clock: a request decided at ``now`` reaches the venue after the entry
   latency and meets the book as received by then; acks, fills and cancel confirmations reach
   the strategy after the response latency. The venue book is the received book, so the entry
-  latency to configure is the order path alone.
+  latency to configure is the order path alone. Each venue is one connection on which nothing
+  overtakes: a request arrives at ``max(decision + entry delay, previous arrival there)`` and
+  an answer at ``max(sent + response delay, previous delivery from there)``, so a cancel sent
+  after a submit never arrives first, and a fill is never heard before its ack.
 * **Simulated venue** (``venue.hpp``), one per (venue, symbol): the recorded L2 book plus the
   strategy's own orders, which the recorded book never contains (no self-matching). A taker
   order walks the arrival-time book level by level at each level's price; what it took stays
@@ -24,9 +27,11 @@ Design (milestone 1; the risk engine, example strategies, CLI and richer models 
   a modify that would cross is refused). A venue whose book is not synced (LEVEL_EVENT rows with
   action SIM_UNSYNCED / SIM_SYNCED) refuses new orders and modifies with a reason; cancels pass.
 * **Swappable models**, one C++ file each, asked by the venue and never inside it:
-  ``latency_model.hpp`` (entry and response delay; constant now, a seeded distribution or a
-  table later), ``fee_model.hpp`` (maker/taker centi-bps as in :mod:`crossbook.arb.fees`; each
-  fill's fee is ``ceil(notional * cbps / 10**6)`` so rounding never favours the strategy),
+  ``latency_model.hpp`` (entry and response delay: constant, a seeded distribution over
+  samples or a uniform range, or a table over time; random draws use splitmix64 and Lemire's
+  unbiased bounded draw in integer arithmetic, so a seed gives the same delays everywhere),
+  ``fee_model.hpp`` (maker/taker centi-bps as in :mod:`crossbook.arb.fees`; each fill's fee
+  is ``ceil(notional * cbps / 10**6)`` so rounding never favours the strategy),
   ``queue_model.hpp`` (conservative now; issue 11's linear/power/log models are new subclasses
   of ``QueueModel`` and exact FIFO is an L3-fed venue). The Python side names them in
   :class:`VenueConfig`.
@@ -40,7 +45,15 @@ the surface a live execution client would also offer.
 
 from __future__ import annotations
 
-from crossbook.sim.models import ConstantLatency, Fees, VenueConfig
+from crossbook.sim.models import (
+    ConstantLatency,
+    EmpiricalLatency,
+    Fees,
+    Latency,
+    TableLatency,
+    UniformLatency,
+    VenueConfig,
+)
 from crossbook.sim.records import (
     Account,
     BookRow,
@@ -61,8 +74,10 @@ __all__ = [
     "Account",
     "BookRow",
     "ConstantLatency",
+    "EmpiricalLatency",
     "EventKind",
     "Fees",
+    "Latency",
     "Liquidity",
     "OrderStatus",
     "Reason",
@@ -71,7 +86,9 @@ __all__ = [
     "SimResults",
     "Simulator",
     "Strategy",
+    "TableLatency",
     "TimeInForce",
     "TradeRow",
+    "UniformLatency",
     "VenueConfig",
 ]

@@ -10,7 +10,13 @@ import numpy.typing as npt
 from crossbook import _core
 from crossbook._side import Side
 from crossbook.dtypes import DEPTH
-from crossbook.sim.models import VenueConfig
+from crossbook.sim.models import (
+    EmpiricalLatency,
+    Latency,
+    TableLatency,
+    UniformLatency,
+    VenueConfig,
+)
 from crossbook.sim.records import (
     Account,
     BookRow,
@@ -27,6 +33,16 @@ __all__ = ["Simulator"]
 _LIMIT, _MARKET = 1, 2
 # Subscription bits of the core, by the callback that wants them.
 _SUBSCRIPTIONS = {"on_book": 1, "on_trade": 2, "on_order": 4, "on_fill": 8, "on_timer": 16}
+
+
+def _set_latency(core: _core.Simulator, venue: int, model: Latency) -> None:
+    """Installs a latency model the core's constructor does not take."""
+    if isinstance(model, EmpiricalLatency):
+        core.set_empirical_latency(venue, list(model.entry_ns), list(model.response_ns), model.seed)
+    elif isinstance(model, UniformLatency):
+        core.set_uniform_latency(venue, *model.entry, *model.response, model.seed)
+    elif isinstance(model, TableLatency):
+        core.set_table_latency(venue, list(model.rows))
 
 
 def _subscriptions(strategy: Strategy) -> int:
@@ -48,6 +64,8 @@ class Simulator:
             raise ValueError("a simulation needs at least one venue")
         self.venues = tuple(venues)
         self._core = _core.Simulator([v.core_args() for v in self.venues])
+        for i, v in enumerate(self.venues):
+            _set_latency(self._core, i, v.latency)
         self._last_input_ns: int | None = None
 
     # -- input ---------------------------------------------------------------------------

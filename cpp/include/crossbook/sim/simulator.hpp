@@ -7,6 +7,9 @@
 // exchange-to-receive delay is the feed latency). A request made at `now`
 // reaches its venue after the venue's entry latency and meets the book as
 // received by then; every answer reaches the strategy after the response latency.
+// Each venue is one connection, so nothing overtakes on it: a request arrives
+// at max(decision + entry delay, the previous request's arrival there), and an
+// answer at max(sent + response delay, the previous answer's delivery from there).
 //
 // Tie-break at equal timestamps, so that a run is reproducible: feed rows
 // first (by venue index; within a venue trades before level rows, because a
@@ -87,6 +90,9 @@ class Simulator {
   void add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n);
   void add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n);
   void set_subscriptions(std::uint32_t mask) { subscriptions_ = mask; }
+  /// Replaces a venue's latency model (from the next request or answer on).
+  /// Throws InvalidInput for a null model.
+  void set_latency(std::size_t venue, std::unique_ptr<LatencyModel> model);
 
   /// Requests decided at now(). Invalid arguments throw InvalidInput; what
   /// the venue refuses comes back as an answer with a Reason.
@@ -137,6 +143,8 @@ class Simulator {
   struct Slot {
     SimVenue venue;
     std::unique_ptr<LatencyModel> latency;
+    std::int64_t last_arrival_ns = INT64_MIN;   // of the requests to this venue
+    std::int64_t last_delivery_ns = INT64_MIN;  // of the answers from it
   };
   struct FeedPick {
     std::int64_t ts_ns;
