@@ -102,8 +102,8 @@ py::tuple response_tuple(const SimResponse& r) {
 
 void register_sim_dtypes() {
   PYBIND11_NUMPY_DTYPE(TradeEvent, ts_exchange_ns, ts_recv_ns, price, size, side, reserved);
-  PYBIND11_NUMPY_DTYPE(SimOrder, order_id, ts_decision_ns, ts_arrival_ns, price, size, filled, venue,
-                       side, type, tif, flags, status, reason, reserved);
+  PYBIND11_NUMPY_DTYPE(SimOrder, order_id, ts_decision_ns, ts_arrival_ns, price, trigger_price, size, filled,
+                       venue, side, type, tif, flags, status, reason, reserved);
   PYBIND11_NUMPY_DTYPE(SimFill, ts_decision_ns, ts_arrival_ns, ts_fill_ns, order_id, price, size, fee,
                        venue, side, liquidity, reserved);
   PYBIND11_NUMPY_DTYPE(SimResponse, ts_venue_ns, ts_delivery_ns, order_id, price, size, leaves, fee,
@@ -159,14 +159,16 @@ void register_inputs(py::class_<PySimulator>& cls) {
            py::arg("mask"))
       .def("submit",
            [](PySimulator& s, std::uint32_t venue, int side, int type, int tif, Price price, Qty size,
-              bool post_only) {
-             if (type != 1 && type != 2) throw py::value_error("type must be 1 (limit) or 2 (market)");
+              bool post_only, Price trigger_price) {
+             if (type < 1 || type > 4)
+               throw py::value_error("type must be 1 (limit), 2 (market), 3 (stop) or 4 (stop-limit)");
              if (tif < 1 || tif > 3) throw py::value_error("tif must be 1 (GTC), 2 (IOC) or 3 (FOK)");
              return s.idle().submit(sim::NewOrder{venue, side_from_int(side), static_cast<sim::OrderType>(type),
-                                             static_cast<sim::TimeInForce>(tif), post_only, price, size});
+                                             static_cast<sim::TimeInForce>(tif), post_only, price, size,
+                                             trigger_price});
            },
            py::arg("venue"), py::arg("side"), py::arg("type"), py::arg("tif"), py::arg("price"),
-           py::arg("size"), py::arg("post_only"))
+           py::arg("size"), py::arg("post_only"), py::arg("trigger_price") = 0)
       .def("cancel", [](PySimulator& s, std::uint64_t id) { s.idle().cancel(id); }, py::arg("order_id"))
       .def("modify",
            [](PySimulator& s, std::uint64_t id, Price price, Qty leaves) { s.idle().modify(id, price, leaves); },

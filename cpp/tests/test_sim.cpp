@@ -244,6 +244,79 @@ TEST(Sim, BadInputIsRefusedWithTheRowNamed) {
   EXPECT_THROW(Simulator(std::move(none)), InvalidInput);
 }
 
+namespace {
+
+NewOrder stop(Side side, Qty size, Price trigger, Price limit_price = 0, TimeInForce tif = TimeInForce::Gtc) {
+  return NewOrder{0, side, limit_price ? OrderType::StopLimit : OrderType::Stop, tif, false, limit_price, size,
+                  trigger};
+}
+
+std::uint8_t u8(ResponseKind k) { return static_cast<std::uint8_t>(k); }
+
+}  // namespace
+
+TEST(SimStop, BuyStopWaitsOneTickBelowAndTriggersAtItsTriggerAsAMarketOrder) {
+  Simulator s = one_venue(10, 5);
+  add(s, {level(1, Side::Ask, 101, 3), level(1, Side::Ask, 102, 4)});
+  s.advance(1);
+  const auto id = s.submit(stop(Side::Bid, 5, 103));
+  add(s, {trade(20, Side::Bid, 102, 1), trade(30, Side::Bid, 103, 1)});
+  s.advance(29);
+  EXPECT_EQ(order(s, id).status, static_cast<std::uint8_t>(OrderStatus::Open));
+  EXPECT_EQ(order(s, id).trigger_price, 103);
+  EXPECT_EQ(s.venue(0).open_count(), 1u);
+  EXPECT_TRUE(s.ledger().fills.empty());
+  s.advance(30);
+  const auto& f = s.ledger().fills;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].price, 101);
+  EXPECT_EQ(f[0].size, 3);
+  EXPECT_EQ(f[1].price, 102);
+  EXPECT_EQ(f[1].size, 2);
+  EXPECT_EQ(f[1].ts_arrival_ns, 11);
+  EXPECT_EQ(f[1].ts_fill_ns, 30);
+  EXPECT_EQ(order(s, id).flags & kTriggered, kTriggered);
+  EXPECT_EQ(s.responses()[1].kind, u8(ResponseKind::Triggered));
+  EXPECT_EQ(s.venue(0).open_count(), 0u);
+}
+
+TEST(SimStop, SellStopLimitRestsAfterItsTriggerAndAWaitingStopRefusesModifyButCancels) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Bid, 100, 2), level(1, Side::Ask, 101, 2)});
+  s.advance(1);
+  const auto sl = s.submit(stop(Side::Ask, 3, 99, 101));
+  const auto other = s.submit(stop(Side::Ask, 3, 90));
+  s.advance(2);
+  s.modify(sl, 102, 3);
+  s.cancel(other);
+  s.advance(3);
+  EXPECT_EQ(s.responses()[2].kind, u8(ResponseKind::ModifyRejected));
+  EXPECT_EQ(s.responses()[2].reason, static_cast<std::uint8_t>(Reason::StopWaiting));
+  EXPECT_EQ(order(s, other).reason, static_cast<std::uint8_t>(Reason::UserCancel));
+  add(s, {trade(4, Side::Ask, 100, 1), trade(5, Side::Ask, 99, 1), trade(6, Side::Ask, 80, 1)});
+  s.advance(4);
+  EXPECT_EQ(s.venue(0).queue_of(sl), nullptr);  // 100 is one tick above the trigger
+  s.advance(5);
+  ASSERT_NE(s.venue(0).queue_of(sl), nullptr);  // triggered at 99; its limit 101 rests on the ask side
+  EXPECT_EQ(s.venue(0).queue_of(sl)->ahead, 2);
+  EXPECT_TRUE(s.ledger().fills.empty());
+  s.advance(6);  // the trade at 80 is the cancelled stop's trigger too: it stays cancelled
+  EXPECT_EQ(order(s, other).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+}
+
+TEST(SimStop, SubmitChecksStopArguments) {
+  Simulator s = one_venue();
+  NewOrder post = stop(Side::Bid, 1, 100, 99);
+  post.post_only = true;
+  EXPECT_THROW(s.submit(post), InvalidInput);
+  EXPECT_THROW(s.submit(stop(Side::Bid, 1, 0)), InvalidInput);
+  NewOrder limit_with_trigger = limit(Side::Bid, 100, 1);
+  limit_with_trigger.trigger_price = 5;
+  EXPECT_THROW(s.submit(limit_with_trigger), InvalidInput);
+  const auto id = s.submit(stop(Side::Bid, 1, 100));
+  EXPECT_THROW(s.modify(id, 100, 1), InvalidInput);  // a stop-market order never rests
+}
+
 TEST(SimLatency, SplitMix64MatchesItsPublishedOutputAndBoundedDrawsStayInRange) {
   SplitMix64 g(1234567);
   EXPECT_EQ(g.next(), 6457827717110365317ULL);

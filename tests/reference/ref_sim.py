@@ -15,10 +15,12 @@ ADD, UPDATE, DELETE, CLEAR, SYNCED, UNSYNCED = 1, 2, 3, 4, 16, 17
 F_LAST = 1
 PENDING, OPEN, FILLED, CANCELLED, REJECTED = 1, 2, 3, 4, 5
 (R_NONE, R_NOT_SYNCED, R_POST_ONLY, R_FOK, R_UNKNOWN, R_REMAINDER, R_MODIFY_CROSS,
- R_USER_CANCEL) = range(8)
-ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED = range(1, 8)
+ R_USER_CANCEL, R_STOP_WAITING) = range(9)
+(ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED,
+ TRIGGERED) = range(1, 9)
 MAKER, TAKER = 1, 2
-LIMIT, MARKET = 1, 2
+LIMIT, MARKET, STOP, STOP_LIMIT = 1, 2, 3, 4
+F_POST_ONLY, F_TRIGGERED = 1, 2
 GTC, IOC, FOK = 1, 2, 3
 ARRIVAL, ANSWER, TIMER = 1, 2, 3
 FEE_DENOMINATOR = 1_000_000
@@ -125,6 +127,7 @@ class RefSim:
         self.now = 0
         self.orders: dict[int, dict[str, int]] = {}
         self.ahead: dict[int, int] = {}  # resting order id -> size ahead of it
+        self.stops: set[int] = set()  # ids of the stop orders waiting for their trigger
         self.fills: list[dict[str, int]] = []
         self.responses: list[dict[str, int]] = []
         self.pending: list[tuple[int, int, int, str, tuple[int, ...]]] = []
@@ -148,12 +151,13 @@ class RefSim:
         self.seq += 1
 
     def submit(self, venue: int, side: int, kind: int, tif: int, price: int, size: int,
-               post_only: bool) -> int:
+               post_only: bool, trigger_price: int = 0) -> int:
         oid = len(self.orders) + 1
         self.orders[oid] = dict(order_id=oid, ts_decision_ns=self.now, ts_arrival_ns=0,
-                                price=0 if kind == MARKET else price, size=size, filled=0,
+                                price=0 if kind in (MARKET, STOP) else price,
+                                trigger_price=trigger_price, size=size, filled=0,
                                 venue=venue, side=side, type=kind, tif=tif,
-                                flags=1 if post_only else 0, status=PENDING, reason=R_NONE)
+                                flags=F_POST_ONLY if post_only else 0, status=PENDING, reason=R_NONE)
         self._request(venue, "new", (oid,))
         return oid
 
@@ -250,6 +254,22 @@ class RefSim:
                 self._fill(o, o["price"], min(reach, leaves), MAKER)
         for oid in [i for i in self.ahead if self.orders[i]["status"] == FILLED]:
             del self.ahead[oid]
+        for oid in sorted(self.stops):
+            o = self.orders[oid]
+            if o["venue"] == vi and (price >= o["trigger_price"] if o["side"] == BID
+                                     else price <= o["trigger_price"]):
+                self.stops.remove(oid)
+                self._trigger(o)
+
+    def _trigger(self, o: dict[str, int]) -> None:
+        o["flags"] |= F_TRIGGERED
+        self._send(o, TRIGGERED)
+        reason = self._refusal(o) if self.venues[o["venue"]].synced else R_NOT_SYNCED
+        if reason:
+            o["status"], o["reason"] = CANCELLED, reason
+            self._send(o, K_CANCELLED, reason)
+            return
+        self._execute(o)
 
     # -- venue rules ------------------------------------------------------------------------------
     def _walk(self, vi: int, o: dict[str, int], want: int) -> list[tuple[int, int]]:
@@ -259,7 +279,8 @@ class RefSim:
         prices = sorted(v.book[book_side], reverse=book_side == BID)
         out = []
         for p in prices:
-            if o["type"] == LIMIT and (p > o["price"] if o["side"] == BID else p < o["price"]):
+            if o["type"] in (LIMIT, STOP_LIMIT) and (p > o["price"] if o["side"] == BID
+                                                     else p < o["price"]):
                 break
             avail = max(0, v.book[book_side][p] - v.taken.get((book_side, p), 0))
             q = min(avail, want)
@@ -274,47 +295,64 @@ class RefSim:
         probe = dict(side=side, type=LIMIT, price=price)
         return bool(self._walk(vi, probe, 1))
 
-    def _new(self, o: dict[str, int]) -> None:
+    def _refusal(self, o: dict[str, int]) -> int:
+        """What the book refuses now: a crossing post-only order, an unfillable FOK."""
         vi = o["venue"]
-        v = self.venues[vi]
+        post_only = o["type"] == LIMIT and o["flags"] & F_POST_ONLY
+        if post_only and self._crosses(vi, o["side"], o["price"]):
+            return R_POST_ONLY
+        if o["tif"] == FOK and sum(q for _, q in self._walk(vi, o, o["size"])) < o["size"]:
+            return R_FOK
+        return R_NONE
+
+    def _new(self, o: dict[str, int]) -> None:
+        v = self.venues[o["venue"]]
         o["ts_arrival_ns"] = self.now
-        reason = R_NONE
-        if not v.synced:
-            reason = R_NOT_SYNCED
-        elif o["type"] == LIMIT and o["flags"] and self._crosses(vi, o["side"], o["price"]):
-            reason = R_POST_ONLY
-        elif o["tif"] == FOK and sum(q for _, q in self._walk(vi, o, o["size"])) < o["size"]:
-            reason = R_FOK
+        stop = o["type"] in (STOP, STOP_LIMIT)
+        reason = R_NOT_SYNCED if not v.synced else R_NONE if stop else self._refusal(o)
         if reason:
             o["status"], o["reason"] = REJECTED, reason
             self._send(o, K_REJECTED, reason)
             return
         o["status"] = OPEN
         self._send(o, ACCEPTED)
+        if stop:
+            self.stops.add(o["order_id"])
+            return
+        self._execute(o)
+
+    def _execute(self, o: dict[str, int]) -> None:
+        vi = o["venue"]
+        v = self.venues[vi]
         book_side = ASK if o["side"] == BID else BID
-        for p, q in self._walk(vi, o, o["size"]):
+        for p, q in self._walk(vi, o, o["size"] - o["filled"]):
             v.taken[(book_side, p)] = v.taken.get((book_side, p), 0) + q
             self._fill(o, p, q, TAKER)
         if o["filled"] == o["size"]:
             return
-        if o["type"] == MARKET or o["tif"] != GTC:
+        if o["type"] in (MARKET, STOP) or o["tif"] != GTC:
             o["status"], o["reason"] = CANCELLED, R_REMAINDER
             self._send(o, K_CANCELLED, R_REMAINDER)
             return
         self.ahead[o["order_id"]] = v.book[o["side"]].get(o["price"], 0)
 
     def _cancel(self, o: dict[str, int]) -> None:
-        if o["order_id"] not in self.ahead:
+        if o["order_id"] in self.stops:
+            self.stops.remove(o["order_id"])
+        elif o["order_id"] in self.ahead:
+            del self.ahead[o["order_id"]]
+        else:
             self._send(o, CANCEL_REJECTED, R_UNKNOWN)
             return
-        del self.ahead[o["order_id"]]
         o["status"], o["reason"] = CANCELLED, R_USER_CANCEL
         self._send(o, K_CANCELLED, R_USER_CANCEL)
 
     def _modify(self, o: dict[str, int], price: int, leaves: int) -> None:
         vi = o["venue"]
         reason = R_NONE
-        if o["order_id"] not in self.ahead:
+        if o["order_id"] in self.stops:
+            reason = R_STOP_WAITING
+        elif o["order_id"] not in self.ahead:
             reason = R_UNKNOWN
         elif not self.venues[vi].synced:
             reason = R_NOT_SYNCED

@@ -26,6 +26,20 @@ Design (milestone 1; the risk engine, example strategies, CLI and richer models 
   cancel, modify (a smaller open size at the same price keeps the place; anything else re-queues;
   a modify that would cross is refused). A venue whose book is not synced (LEVEL_EVENT rows with
   action SIM_UNSYNCED / SIM_SYNCED) refuses new orders and modifies with a reason; cancels pass.
+* **Stop orders** (``submit(..., stop=trigger)``; stop-market without a price, stop-limit with
+  one). At arrival a stop is refused like any order on an unsynced book, otherwise accepted
+  (status OPEN) to wait at the venue; post-only stops are refused at submit. A recorded trade
+  triggers a buy stop at or above its trigger and a sell stop at or below it (a trade exactly
+  at the trigger triggers), whatever the trade's aggressor. Only trades received after the
+  stop arrived count: a stop whose trigger the last trade already passed waits for the next
+  trade, which triggers it if the market is still there. On the trigger the venue sends
+  TRIGGERED and runs the order at that instant as a market order, or a limit order with its
+  TIF, against the book as received then (after the trade's maker fills; the level rows of the
+  same time, which come after trades, not yet applied); what it would refuse (FOK not
+  fillable, a book not synced any more) cancels it with that reason. Several stops triggered
+  by one trade run in id order. The strategy's own fills never trigger stops: only recorded
+  trades do. Cancel works on a waiting stop; modify is refused (STOP_WAITING) until a
+  stop-limit order has triggered and rests, and is then a limit order's modify.
 * **Swappable models**, one C++ file each, asked by the venue and never inside it:
   ``latency_model.hpp`` (entry and response delay: constant, a seeded distribution over
   samples or a uniform range, or a table over time; random draws use splitmix64 and Lemire's
@@ -60,6 +74,7 @@ from crossbook.sim.records import (
     EventKind,
     Liquidity,
     OrderStatus,
+    OrderType,
     Reason,
     Response,
     ResponseKind,
@@ -80,6 +95,7 @@ __all__ = [
     "Latency",
     "Liquidity",
     "OrderStatus",
+    "OrderType",
     "Reason",
     "Response",
     "ResponseKind",

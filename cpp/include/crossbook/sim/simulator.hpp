@@ -72,8 +72,9 @@ struct NewOrder {
   OrderType type;
   TimeInForce tif;
   bool post_only;
-  Price price;  // ignored for a market order
+  Price price;  // ignored for a market or stop-market order
   Qty size;
+  Price trigger_price = 0;  // stop orders only
 };
 
 class Simulator {
@@ -98,7 +99,8 @@ class Simulator {
   /// the venue refuses comes back as an answer with a Reason.
   std::uint64_t submit(const NewOrder& order);
   void cancel(std::uint64_t order_id);
-  /// New price and open size (> 0) of a resting limit order.
+  /// New price and open size (> 0) of a resting limit order (a stop-limit
+  /// order once triggered; while it waits, the venue refuses with StopWaiting).
   void modify(std::uint64_t order_id, Price price, Qty leaves);
   /// An event of kind Timer at `ts_ns` (>= now()); returns its id.
   std::uint64_t set_timer(std::int64_t ts_ns);
