@@ -161,6 +161,13 @@ def test_models_refuse_bad_parameters() -> None:
         TableLatency([(10, 1, 1), (10, 2, 2)])
     with pytest.raises(ValueError, match="at least one row"):
         TableLatency([])
+    with pytest.raises(TypeError, match="entry_ns must be an int"):
+        TableLatency([(0, 1.5, 1)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="must be an int"):
+        EmpiricalLatency([1.0], [1], seed=1)  # type: ignore[list-item]
+    # Measured latencies often come as numpy integers: taken exactly.
+    measured = EmpiricalLatency(list(np.array([3, 4], dtype=np.int64)), list(np.array([5])), seed=1)
+    assert measured.entry_ns == (3, 4) and type(measured.entry_ns[0]) is int
 
 
 def test_the_core_refuses_bad_parameters_too() -> None:

@@ -6,6 +6,7 @@ Each model is a C++ class behind one narrow interface (cpp/include/crossbook/sim
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -43,8 +44,18 @@ class ConstantLatency:
         _check_int("response_ns", self.response_ns, 0, 2**63 - 1)
 
 
+def _as_int(name: str, value: object) -> int:
+    """An exact integer (numpy integers too, as measured latencies often are); never a float."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+
+
 def _delays(name: str, values: Sequence[int]) -> tuple[int, ...]:
-    out = tuple(values)
+    out = tuple(_as_int(name, v) for v in values)
     if not out:
         raise ValueError(f"{name} needs at least one sample")
     for v in out:
@@ -102,7 +113,8 @@ class TableLatency:
     rows: Sequence[tuple[int, int, int]]  # stored as a tuple
 
     def __post_init__(self) -> None:
-        rows = tuple((int(f), int(e), int(r)) for f, e, r in self.rows)
+        rows = tuple((_as_int("from_ts_ns", f), _as_int("entry_ns", e), _as_int("response_ns", r))
+                     for f, e, r in self.rows)
         if not rows:
             raise ValueError("a latency table needs at least one row")
         for i, (from_ns, entry_ns, response_ns) in enumerate(rows):
