@@ -103,8 +103,8 @@ py::tuple response_tuple(const SimResponse& r) {
 
 void register_sim_dtypes() {
   PYBIND11_NUMPY_DTYPE(TradeEvent, ts_exchange_ns, ts_recv_ns, price, size, side, reserved);
-  PYBIND11_NUMPY_DTYPE(SimOrder, order_id, ts_decision_ns, ts_arrival_ns, price, size, filled, venue,
-                       side, type, tif, flags, status, reason, reserved);
+  PYBIND11_NUMPY_DTYPE(SimOrder, order_id, ts_decision_ns, ts_arrival_ns, price, trigger_price, size, filled,
+                       venue, side, type, tif, flags, status, reason, reserved);
   PYBIND11_NUMPY_DTYPE(SimFill, ts_decision_ns, ts_arrival_ns, ts_fill_ns, order_id, price, size, fee,
                        venue, side, liquidity, reserved);
   PYBIND11_NUMPY_DTYPE(SimResponse, ts_venue_ns, ts_delivery_ns, order_id, price, size, leaves, fee,
@@ -156,18 +156,48 @@ void register_inputs(py::class_<PySimulator>& cls) {
              sim.add_trades(checked_venue(sim, venue), a.data(), static_cast<std::size_t>(a.shape(0)));
            },
            py::arg("venue"), py::arg("rows"))
+      .def("set_empirical_latency",
+           [](PySimulator& s, std::size_t venue, std::vector<std::int64_t> entry_ns,
+              std::vector<std::int64_t> response_ns, std::uint64_t seed) {
+             Simulator& sim = s.idle();
+             sim.set_latency(checked_venue(sim, venue), std::make_unique<EmpiricalLatency>(
+                                                            std::move(entry_ns), std::move(response_ns), seed));
+           },
+           py::arg("venue"), py::arg("entry_ns"), py::arg("response_ns"), py::arg("seed"))
+      .def("set_uniform_latency",
+           [](PySimulator& s, std::size_t venue, std::int64_t entry_lo_ns, std::int64_t entry_hi_ns,
+              std::int64_t response_lo_ns, std::int64_t response_hi_ns, std::uint64_t seed) {
+             Simulator& sim = s.idle();
+             sim.set_latency(checked_venue(sim, venue),
+                             std::make_unique<UniformLatency>(entry_lo_ns, entry_hi_ns, response_lo_ns,
+                                                              response_hi_ns, seed));
+           },
+           py::arg("venue"), py::arg("entry_lo_ns"), py::arg("entry_hi_ns"), py::arg("response_lo_ns"),
+           py::arg("response_hi_ns"), py::arg("seed"))
+      .def("set_table_latency",
+           [](PySimulator& s, std::size_t venue,
+              const std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>& rows) {
+             Simulator& sim = s.idle();
+             std::vector<TableLatency::Row> table;
+             table.reserve(rows.size());
+             for (const auto& [from, entry, response] : rows) table.push_back(TableLatency::Row{from, entry, response});
+             sim.set_latency(checked_venue(sim, venue), std::make_unique<TableLatency>(std::move(table)));
+           },
+           py::arg("venue"), py::arg("rows"))
       .def("set_subscriptions", [](PySimulator& s, std::uint32_t mask) { s.idle().set_subscriptions(mask); },
            py::arg("mask"))
       .def("submit",
            [](PySimulator& s, std::uint32_t venue, int side, int type, int tif, Price price, Qty size,
-              bool post_only) {
-             if (type != 1 && type != 2) throw py::value_error("type must be 1 (limit) or 2 (market)");
+              bool post_only, Price trigger_price) {
+             if (type < 1 || type > 4)
+               throw py::value_error("type must be 1 (limit), 2 (market), 3 (stop) or 4 (stop-limit)");
              if (tif < 1 || tif > 3) throw py::value_error("tif must be 1 (GTC), 2 (IOC) or 3 (FOK)");
              return s.idle().submit(sim::NewOrder{venue, side_from_int(side), static_cast<sim::OrderType>(type),
-                                             static_cast<sim::TimeInForce>(tif), post_only, price, size});
+                                             static_cast<sim::TimeInForce>(tif), post_only, price, size,
+                                             trigger_price});
            },
            py::arg("venue"), py::arg("side"), py::arg("type"), py::arg("tif"), py::arg("price"),
-           py::arg("size"), py::arg("post_only"))
+           py::arg("size"), py::arg("post_only"), py::arg("trigger_price") = 0)
       .def("cancel", [](PySimulator& s, std::uint64_t id) { s.idle().cancel(id); }, py::arg("order_id"))
       .def("modify",
            [](PySimulator& s, std::uint64_t id, Price price, Qty leaves) { s.idle().modify(id, price, leaves); },

@@ -322,3 +322,141 @@ TEST(SimRisk, LossTripsTheBreakerUntilTheExactResetAndTheKillCancelsEverything) 
   EXPECT_EQ(order(s, s.submit(limit(Side::Bid, 90, 1))).reason, static_cast<std::uint8_t>(Reason::KillSwitch));
   EXPECT_THROW(s.configure_risk(std::vector<VenueLimits>(1), PortfolioLimits{}), InvalidInput);
 }
+
+namespace {
+
+NewOrder stop(Side side, Qty size, Price trigger, Price limit_price = 0, TimeInForce tif = TimeInForce::Gtc) {
+  return NewOrder{0, side, limit_price ? OrderType::StopLimit : OrderType::Stop, tif, false, limit_price, size,
+                  trigger};
+}
+
+std::uint8_t u8(ResponseKind k) { return static_cast<std::uint8_t>(k); }
+
+}  // namespace
+
+TEST(SimStop, BuyStopWaitsOneTickBelowAndTriggersAtItsTriggerAsAMarketOrder) {
+  Simulator s = one_venue(10, 5);
+  add(s, {level(1, Side::Ask, 101, 3), level(1, Side::Ask, 102, 4)});
+  s.advance(1);
+  const auto id = s.submit(stop(Side::Bid, 5, 103));
+  add(s, {trade(20, Side::Bid, 102, 1), trade(30, Side::Bid, 103, 1)});
+  s.advance(29);
+  EXPECT_EQ(order(s, id).status, static_cast<std::uint8_t>(OrderStatus::Open));
+  EXPECT_EQ(order(s, id).trigger_price, 103);
+  EXPECT_EQ(s.venue(0).open_count(), 1u);
+  EXPECT_TRUE(s.ledger().fills.empty());
+  s.advance(30);
+  const auto& f = s.ledger().fills;
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].price, 101);
+  EXPECT_EQ(f[0].size, 3);
+  EXPECT_EQ(f[1].price, 102);
+  EXPECT_EQ(f[1].size, 2);
+  EXPECT_EQ(f[1].ts_arrival_ns, 11);
+  EXPECT_EQ(f[1].ts_fill_ns, 30);
+  EXPECT_EQ(order(s, id).flags & kTriggered, kTriggered);
+  EXPECT_EQ(s.responses()[1].kind, u8(ResponseKind::Triggered));
+  EXPECT_EQ(s.venue(0).open_count(), 0u);
+}
+
+TEST(SimStop, SellStopLimitRestsAfterItsTriggerAndAWaitingStopRefusesModifyButCancels) {
+  Simulator s = one_venue();
+  add(s, {level(1, Side::Bid, 100, 2), level(1, Side::Ask, 101, 2)});
+  s.advance(1);
+  const auto sl = s.submit(stop(Side::Ask, 3, 99, 101));
+  const auto other = s.submit(stop(Side::Ask, 3, 90));
+  s.advance(2);
+  s.modify(sl, 102, 3);
+  s.cancel(other);
+  s.advance(3);
+  EXPECT_EQ(s.responses()[2].kind, u8(ResponseKind::ModifyRejected));
+  EXPECT_EQ(s.responses()[2].reason, static_cast<std::uint8_t>(Reason::StopWaiting));
+  EXPECT_EQ(order(s, other).reason, static_cast<std::uint8_t>(Reason::UserCancel));
+  add(s, {trade(4, Side::Ask, 100, 1), trade(5, Side::Ask, 99, 1), trade(6, Side::Ask, 80, 1)});
+  s.advance(4);
+  EXPECT_EQ(s.venue(0).queue_of(sl), nullptr);  // 100 is one tick above the trigger
+  s.advance(5);
+  ASSERT_NE(s.venue(0).queue_of(sl), nullptr);  // triggered at 99; its limit 101 rests on the ask side
+  EXPECT_EQ(s.venue(0).queue_of(sl)->ahead, 2);
+  EXPECT_TRUE(s.ledger().fills.empty());
+  s.advance(6);  // the trade at 80 is the cancelled stop's trigger too: it stays cancelled
+  EXPECT_EQ(order(s, other).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+}
+
+TEST(SimStop, SubmitChecksStopArguments) {
+  Simulator s = one_venue();
+  NewOrder post = stop(Side::Bid, 1, 100, 99);
+  post.post_only = true;
+  EXPECT_THROW(s.submit(post), InvalidInput);
+  EXPECT_THROW(s.submit(stop(Side::Bid, 1, 0)), InvalidInput);
+  NewOrder limit_with_trigger = limit(Side::Bid, 100, 1);
+  limit_with_trigger.trigger_price = 5;
+  EXPECT_THROW(s.submit(limit_with_trigger), InvalidInput);
+  const auto id = s.submit(stop(Side::Bid, 1, 100));
+  EXPECT_THROW(s.modify(id, 100, 1), InvalidInput);  // a stop-market order never rests
+}
+
+TEST(SimLatency, SplitMix64MatchesItsPublishedOutputAndBoundedDrawsStayInRange) {
+  SplitMix64 g(1234567);
+  EXPECT_EQ(g.next(), 6457827717110365317ULL);
+  EXPECT_EQ(g.next(), 3203168211198807973ULL);
+  EXPECT_EQ(g.next(), 9817491932198370423ULL);
+  SplitMix64 h(42);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(h.below(1), 0u);
+    EXPECT_LT(h.below(3), 3u);
+    EXPECT_LT(h.below((1ULL << 62) + (1ULL << 61) + 1), (1ULL << 62) + (1ULL << 61) + 1);
+  }
+}
+
+TEST(SimLatency, SeededModelsRepeatForASeedAndStayInTheirRange) {
+  UniformLatency a(3, 6, 0, 9, 11), b(3, 6, 0, 9, 11), c(3, 6, 0, 9, 12);
+  bool differs = false;
+  bool seen[4] = {};
+  for (int i = 0; i < 200; ++i) {
+    const std::int64_t x = a.entry_ns(0);
+    EXPECT_EQ(x, b.entry_ns(0));
+    differs = differs || x != c.entry_ns(0);
+    ASSERT_GE(x, 3);
+    ASSERT_LE(x, 6);
+    seen[x - 3] = true;
+  }
+  EXPECT_TRUE(differs);
+  EXPECT_TRUE(seen[0] && seen[1] && seen[2] && seen[3]);
+  EmpiricalLatency e({7, 9}, {1}, 5);
+  for (int i = 0; i < 50; ++i) {
+    const std::int64_t x = e.entry_ns(0);
+    EXPECT_TRUE(x == 7 || x == 9);
+    EXPECT_EQ(e.response_ns(0), 1);
+  }
+}
+
+TEST(SimLatency, TableRowsApplyFromTheirTimeAndRequestsNeverOvertake) {
+  TableLatency t({{100, 10, 1}, {200, 50, 2}});
+  EXPECT_EQ(t.entry_ns(0), 10);  // before the first row: the first row
+  EXPECT_EQ(t.entry_ns(199), 10);
+  EXPECT_EQ(t.entry_ns(200), 50);
+  EXPECT_EQ(t.response_ns(200), 2);
+
+  Simulator s = one_venue();
+  s.set_latency(0, std::make_unique<TableLatency>(std::vector<TableLatency::Row>{{0, 50, 0}, {100, 5, 0}}));
+  s.advance(99);
+  const auto id = s.submit(limit(Side::Bid, 90, 1));  // arrives at 149
+  s.advance(100);
+  s.cancel(id);  // 105 drawn; it arrives at 149 after the order
+  s.advance(200);
+  EXPECT_EQ(order(s, id).ts_arrival_ns, 149);
+  EXPECT_EQ(order(s, id).status, static_cast<std::uint8_t>(OrderStatus::Cancelled));
+  EXPECT_EQ(s.responses().back().ts_venue_ns, 149);
+}
+
+TEST(SimLatency, BadModelsAreRefused) {
+  EXPECT_THROW(EmpiricalLatency({}, {1}, 1), InvalidInput);
+  EXPECT_THROW(EmpiricalLatency({1}, {-1}, 1), InvalidInput);
+  EXPECT_THROW(UniformLatency(2, 1, 0, 0, 1), InvalidInput);
+  EXPECT_THROW(UniformLatency(-1, 1, 0, 0, 1), InvalidInput);
+  EXPECT_THROW(TableLatency({}), InvalidInput);
+  EXPECT_THROW(TableLatency({{5, 1, 1}, {5, 1, 1}}), InvalidInput);
+  Simulator s = one_venue();
+  EXPECT_THROW(s.set_latency(0, nullptr), InvalidInput);
+}

@@ -201,14 +201,17 @@ TRADE_EVENT = np.dtype(
 )
 
 #: One simulated order as its venue knows it at the end of a run. ``price`` is 0
-#: for a market order; ``size`` is the current total size (a modify changes it);
-#: ``status`` is an OrderStatus value, ``reason`` a Reason value (crossbook.sim).
+#: for a market or stop-market order; ``trigger_price`` is 0 unless the order is a
+#: stop; ``size`` is the current total size (a modify changes it); ``type`` is an
+#: OrderType value, ``status`` an OrderStatus value, ``reason`` a Reason value
+#: (crossbook.sim); ``flags`` has bit 0 for post-only and bit 1 for a triggered stop.
 SIM_ORDER = np.dtype(
     [
         ("order_id", "<u8"),
         ("ts_decision_ns", "<i8"),
         ("ts_arrival_ns", "<i8"),
         ("price", "<i8"),
+        ("trigger_price", "<i8"),
         ("size", "<i8"),
         ("filled", "<i8"),
         ("venue", "<u4"),

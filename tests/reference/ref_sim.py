@@ -8,6 +8,7 @@ kinds and risk event kinds as crossbook.sim.records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BID, ASK = 1, 2
@@ -15,10 +16,12 @@ ADD, UPDATE, DELETE, CLEAR, SYNCED, UNSYNCED = 1, 2, 3, 4, 16, 17
 F_LAST = 1
 PENDING, OPEN, FILLED, CANCELLED, REJECTED = 1, 2, 3, 4, 5
 (R_NONE, R_NOT_SYNCED, R_POST_ONLY, R_FOK, R_UNKNOWN, R_REMAINDER, R_MODIFY_CROSS,
- R_USER_CANCEL) = range(8)
-ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED = range(1, 8)
+ R_USER_CANCEL, R_STOP_WAITING) = range(9)
+(ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED,
+ TRIGGERED) = range(1, 9)
 MAKER, TAKER = 1, 2
-LIMIT, MARKET = 1, 2
+LIMIT, MARKET, STOP, STOP_LIMIT = 1, 2, 3, 4
+F_POST_ONLY, F_TRIGGERED = 1, 2
 GTC, IOC, FOK = 1, 2, 3
 RESET, ARRIVAL, ANSWER, TIMER = 0, 1, 2, 3
 FEE_DENOMINATOR = 1_000_000
@@ -33,13 +36,81 @@ def fee_of(notional: int, cbps: int) -> int:
     return -((-notional * cbps) // FEE_DENOMINATOR)
 
 
+MASK64 = 2**64 - 1
+
+
+class SplitMix64:
+    """splitmix64, as cpp/include/crossbook/sim/latency_model.hpp, in Python ints."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed
+
+    def next(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, bound: int) -> int:
+        """Lemire's unbiased draw in [0, bound)."""
+        m = self.next() * bound
+        if m & MASK64 < bound:
+            threshold = (2**64 - bound) % bound
+            while m & MASK64 < threshold:
+                m = self.next() * bound
+        return m >> 64
+
+
+def _split(seed: int) -> tuple[SplitMix64, SplitMix64]:
+    root = SplitMix64(seed)
+    return SplitMix64(root.next()), SplitMix64(root.next())
+
+
+class RefEmpirical:
+    def __init__(self, entry_ns: Sequence[int], response_ns: Sequence[int], seed: int) -> None:
+        self.samples = (list(entry_ns), list(response_ns))
+        self.rngs = _split(seed)
+
+    def delay(self, which: int, ts: int) -> int:
+        return self.samples[which][self.rngs[which].below(len(self.samples[which]))]
+
+
+class RefUniform:
+    def __init__(self, entry: tuple[int, int], response: tuple[int, int], seed: int) -> None:
+        self.ranges = (entry, response)
+        self.rngs = _split(seed)
+
+    def delay(self, which: int, ts: int) -> int:
+        lo, hi = self.ranges[which]
+        return lo + self.rngs[which].below(hi - lo + 1)
+
+
+class RefTable:
+    def __init__(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        self.rows = list(rows)
+
+    def delay(self, which: int, ts: int) -> int:
+        row = self.rows[0]
+        for r in self.rows:
+            if r[0] <= ts:
+                row = r
+        return row[1 + which]
+
+
 @dataclass
 class RefVenue:
+    """``latency``, when given, replaces the constant entry_ns/response_ns: an object whose
+    ``delay(0 for entry or 1 for response, ts)`` gives each delay."""
+
     entry_ns: int
     response_ns: int
     maker_cbps: int
     taker_cbps: int
     synced: bool = True
+    latency: RefEmpirical | RefUniform | RefTable | None = None
+    last_arrival: int | None = None
+    last_delivery: int | None = None
     book: dict[int, dict[int, int]] = field(default_factory=lambda: {BID: {}, ASK: {}})
     taken: dict[tuple[int, int], int] = field(default_factory=dict)
     levels: list[tuple[int, ...]] = field(default_factory=list)
@@ -66,6 +137,7 @@ class RefSim:
         self.now = 0
         self.orders: dict[int, dict[str, int]] = {}
         self.ahead: dict[int, int] = {}  # resting order id -> size ahead of it
+        self.stops: set[int] = set()  # ids of the stop orders waiting for their trigger
         self.fills: list[dict[str, int]] = []
         self.responses: list[dict[str, int]] = []
         self.pending: list[tuple[int, int, int, str, tuple[int, ...]]] = []
@@ -73,16 +145,28 @@ class RefSim:
         self.timers = 0
 
     # -- requests -----------------------------------------------------------------------------
+    def _delay(self, venue: int, which: int) -> int:
+        v = self.venues[venue]
+        if v.latency is None:
+            return v.response_ns if which else v.entry_ns
+        return v.latency.delay(which, self.now)
+
     def _request(self, venue: int, what: str, args: tuple[int, ...]) -> None:
-        self.pending.append((self.now + self.venues[venue].entry_ns, ARRIVAL, self.seq, what, args))
+        v = self.venues[venue]
+        at = self.now + self._delay(venue, 0)
+        if v.last_arrival is not None:
+            at = max(at, v.last_arrival)
+        v.last_arrival = at
+        self.pending.append((at, ARRIVAL, self.seq, what, args))
         self.seq += 1
 
     def submit(self, venue: int, side: int, kind: int, tif: int, price: int, size: int,
-               post_only: bool, checked: bool = True) -> int:
+               post_only: bool, trigger_price: int = 0, checked: bool = True) -> int:
         oid = len(self.orders) + 1
         o = dict(order_id=oid, ts_decision_ns=self.now, ts_arrival_ns=0,
-                 price=0 if kind == MARKET else price, size=size, filled=0, venue=venue, side=side,
-                 type=kind, tif=tif, flags=1 if post_only else 0, status=PENDING, reason=R_NONE)
+                 price=0 if kind in (MARKET, STOP) else price, trigger_price=trigger_price,
+                 size=size, filled=0, venue=venue, side=side, type=kind, tif=tif,
+                 flags=F_POST_ONLY if post_only else 0, status=PENDING, reason=R_NONE)
         refusal = self.risk.check(o, o["price"], size, True) if checked else None
         self.orders[oid] = o
         if refusal:
@@ -212,6 +296,22 @@ class RefSim:
                 self._fill(o, o["price"], min(reach, leaves), MAKER)
         for oid in [i for i in self.ahead if self.orders[i]["status"] == FILLED]:
             del self.ahead[oid]
+        for oid in sorted(self.stops):
+            o = self.orders[oid]
+            if o["venue"] == vi and (price >= o["trigger_price"] if o["side"] == BID
+                                     else price <= o["trigger_price"]):
+                self.stops.remove(oid)
+                self._trigger(o)
+
+    def _trigger(self, o: dict[str, int]) -> None:
+        o["flags"] |= F_TRIGGERED
+        self._send(o, TRIGGERED)
+        reason = self._refusal(o) if self.venues[o["venue"]].synced else R_NOT_SYNCED
+        if reason:
+            o["status"], o["reason"] = CANCELLED, reason
+            self._send(o, K_CANCELLED, reason)
+            return
+        self._execute(o)
 
     # -- venue rules ------------------------------------------------------------------------------
     def _walk(self, vi: int, o: dict[str, int], want: int) -> list[tuple[int, int]]:
@@ -221,7 +321,8 @@ class RefSim:
         prices = sorted(v.book[book_side], reverse=book_side == BID)
         out = []
         for p in prices:
-            if o["type"] == LIMIT and (p > o["price"] if o["side"] == BID else p < o["price"]):
+            if o["type"] in (LIMIT, STOP_LIMIT) and (p > o["price"] if o["side"] == BID
+                                                     else p < o["price"]):
                 break
             avail = max(0, v.book[book_side][p] - v.taken.get((book_side, p), 0))
             q = min(avail, want)
@@ -236,47 +337,64 @@ class RefSim:
         probe = dict(side=side, type=LIMIT, price=price)
         return bool(self._walk(vi, probe, 1))
 
-    def _new(self, o: dict[str, int]) -> None:
+    def _refusal(self, o: dict[str, int]) -> int:
+        """What the book refuses now: a crossing post-only order, an unfillable FOK."""
         vi = o["venue"]
-        v = self.venues[vi]
+        post_only = o["type"] == LIMIT and o["flags"] & F_POST_ONLY
+        if post_only and self._crosses(vi, o["side"], o["price"]):
+            return R_POST_ONLY
+        if o["tif"] == FOK and sum(q for _, q in self._walk(vi, o, o["size"])) < o["size"]:
+            return R_FOK
+        return R_NONE
+
+    def _new(self, o: dict[str, int]) -> None:
+        v = self.venues[o["venue"]]
         o["ts_arrival_ns"] = self.now
-        reason = R_NONE
-        if not v.synced:
-            reason = R_NOT_SYNCED
-        elif o["type"] == LIMIT and o["flags"] and self._crosses(vi, o["side"], o["price"]):
-            reason = R_POST_ONLY
-        elif o["tif"] == FOK and sum(q for _, q in self._walk(vi, o, o["size"])) < o["size"]:
-            reason = R_FOK
+        stop = o["type"] in (STOP, STOP_LIMIT)
+        reason = R_NOT_SYNCED if not v.synced else R_NONE if stop else self._refusal(o)
         if reason:
             o["status"], o["reason"] = REJECTED, reason
             self._send(o, K_REJECTED, reason)
             return
         o["status"] = OPEN
         self._send(o, ACCEPTED)
+        if stop:
+            self.stops.add(o["order_id"])
+            return
+        self._execute(o)
+
+    def _execute(self, o: dict[str, int]) -> None:
+        vi = o["venue"]
+        v = self.venues[vi]
         book_side = ASK if o["side"] == BID else BID
-        for p, q in self._walk(vi, o, o["size"]):
+        for p, q in self._walk(vi, o, o["size"] - o["filled"]):
             v.taken[(book_side, p)] = v.taken.get((book_side, p), 0) + q
             self._fill(o, p, q, TAKER)
         if o["filled"] == o["size"]:
             return
-        if o["type"] == MARKET or o["tif"] != GTC:
+        if o["type"] in (MARKET, STOP) or o["tif"] != GTC:
             o["status"], o["reason"] = CANCELLED, R_REMAINDER
             self._send(o, K_CANCELLED, R_REMAINDER)
             return
         self.ahead[o["order_id"]] = v.book[o["side"]].get(o["price"], 0)
 
     def _cancel(self, o: dict[str, int], reason: int = R_USER_CANCEL) -> None:
-        if o["order_id"] not in self.ahead:
+        if o["order_id"] in self.stops:
+            self.stops.remove(o["order_id"])
+        elif o["order_id"] in self.ahead:
+            del self.ahead[o["order_id"]]
+        else:
             self._send(o, CANCEL_REJECTED, R_UNKNOWN)
             return
-        del self.ahead[o["order_id"]]
         o["status"], o["reason"] = CANCELLED, reason
         self._send(o, K_CANCELLED, reason)
 
     def _modify(self, o: dict[str, int], price: int, leaves: int) -> None:
         vi = o["venue"]
         reason = R_NONE
-        if o["order_id"] not in self.ahead:
+        if o["order_id"] in self.stops:
+            reason = R_STOP_WAITING
+        elif o["order_id"] not in self.ahead:
             reason = R_UNKNOWN
         elif not self.venues[vi].synced:
             reason = R_NOT_SYNCED
@@ -318,7 +436,11 @@ class RefSim:
                           liquidity=0))
 
     def _answer(self, r: dict[str, int]) -> None:
-        delivery = self.now + self.venues[r["venue"]].response_ns
+        v = self.venues[r["venue"]]
+        delivery = self.now + self._delay(r["venue"], 1)
+        if v.last_delivery is not None:
+            delivery = max(delivery, v.last_delivery)
+        v.last_delivery = delivery
         self.responses.append(dict(ts_venue_ns=self.now, ts_delivery_ns=delivery, **r))
         self.pending.append((delivery, ANSWER, self.seq, "answer", (len(self.responses) - 1,)))
         self.seq += 1
@@ -373,8 +495,10 @@ class RefRisk:
             if o["venue"] == venue and o["side"] == side and self._live(o))
 
     def _notional(self, o: dict[str, int], price: int, size: int) -> int | None:
-        if o["type"] == LIMIT:
+        if o["type"] in (LIMIT, STOP_LIMIT):
             return price * size
+        if o["type"] == STOP:
+            return o["trigger_price"] * size
         v = self.sim.venues[o["venue"]]
         book_side = ASK if o["side"] == BID else BID
         deepest, want = None, size

@@ -1,8 +1,10 @@
 """The C++ simulator and the plain-Python reference (tests/reference/ref_sim.py), driven alike.
 
-Two venues with random latencies and fees (rebates included); random feed rows (adds,
-updates, deletes, clears, sync changes) and trades, orders of every kind (limit GTC, IOC,
-FOK, post-only, market), cancels and modifies (known and unknown ids), and time advancing.
+Two venues with random latency models (constant, seeded uniform, seeded samples, a table
+over time) and fees (rebates included); random feed rows (adds, updates, deletes, clears,
+sync changes) and trades, orders of every kind (limit GTC, IOC, FOK, post-only, market,
+stop-market and stop-limit), cancels and modifies (known and unknown ids), trades aimed at
+resting orders and at waiting stops' triggers, and time advancing.
 After every step: every order, fill, answer (with its delivery time), account and pnl
 agree, and so do the risk engine's events (random per-venue and run-wide limits, loss and
 drawdown breakers that pause or kill, and kill switches pulled at random); and, checked
@@ -21,8 +23,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from crossbook import dtypes
-from crossbook.sim import ConstantLatency, Fees, PortfolioRisk, Simulator, VenueConfig, VenueRisk
-from tests.reference.ref_sim import RefSim, RefVenue
+from crossbook.sim import (
+    ConstantLatency,
+    EmpiricalLatency,
+    Fees,
+    Latency,
+    PortfolioRisk,
+    Simulator,
+    TableLatency,
+    UniformLatency,
+    VenueConfig,
+    VenueRisk,
+)
+from tests.reference.ref_sim import RefEmpirical, RefSim, RefTable, RefUniform, RefVenue
 from tests.sim._util import as_dicts, level_rows, trade_rows
 
 VENUES = 2
@@ -33,6 +46,40 @@ sizes = st.integers(1, 12)
 gaps = st.integers(0, 3)
 latencies = st.sampled_from([0, 1, 2, 5])
 fees = st.sampled_from([-200, 0, 1, 250, 1000])
+delays = st.integers(0, 5)
+seeds = st.integers(0, 2**64 - 1)
+
+LatencyPair = tuple[Latency, RefEmpirical | RefUniform | RefTable | None]
+
+
+def _pair(model: Latency) -> LatencyPair:
+    """A core model and its reference twin (None: the reference's constant delays)."""
+    if isinstance(model, EmpiricalLatency):
+        return model, RefEmpirical(model.entry_ns, model.response_ns, model.seed)
+    if isinstance(model, UniformLatency):
+        return model, RefUniform(model.entry, model.response, model.seed)
+    if isinstance(model, TableLatency):
+        return model, RefTable(model.rows)
+    return model, None
+
+
+def _range(draw: st.DrawFn) -> tuple[int, int]:
+    lo = draw(delays)
+    return lo, draw(st.integers(lo, 5))
+
+
+@st.composite
+def latency_models(draw: st.DrawFn) -> LatencyPair:
+    kind = draw(st.sampled_from(["constant", "uniform", "empirical", "table"]))
+    if kind == "uniform":
+        return _pair(UniformLatency(_range(draw), _range(draw), draw(seeds)))
+    if kind == "empirical":
+        samples = st.lists(delays, min_size=1, max_size=4)
+        return _pair(EmpiricalLatency(draw(samples), draw(samples), draw(seeds)))
+    if kind == "table":
+        starts = draw(st.lists(st.integers(0, 60), min_size=1, max_size=4, unique=True))
+        return _pair(TableLatency([(t, draw(delays), draw(delays)) for t in sorted(starts)]))
+    return _pair(ConstantLatency(draw(latencies), draw(latencies)))
 
 
 def _limit(high: int) -> st.SearchStrategy[int | None]:
@@ -56,18 +103,26 @@ def _has_resting(machine: SimMachine) -> bool:
     return bool(getattr(machine, "ref", None) and machine.ref.ahead)
 
 
+def _has_stops(machine: SimMachine) -> bool:
+    return bool(getattr(machine, "ref", None) and machine.ref.stops)
+
+
 class SimMachine(RuleBasedStateMachine):
-    @initialize(lat=st.lists(st.tuples(latencies, latencies), min_size=VENUES, max_size=VENUES),
+    @initialize(lat=st.lists(latency_models(), min_size=VENUES, max_size=VENUES),
                 fee=st.lists(st.tuples(fees, fees), min_size=VENUES, max_size=VENUES),
                 risk=st.lists(venue_risks, min_size=VENUES, max_size=VENUES), portfolio=portfolios)
-    def setup(self, lat: list[tuple[int, int]], fee: list[tuple[int, int]],
+    def setup(self, lat: list[LatencyPair], fee: list[tuple[int, int]],
               risk: list[dict[str, int | None]], portfolio: dict[str, object]) -> None:
-        self.sim = Simulator([VenueConfig(latency=ConstantLatency(e, r), fees=Fees(m, t),
+        self.sim = Simulator([VenueConfig(latency=model, fees=Fees(m, t),
                                           risk=VenueRisk(**vr), asset="X")  # type: ignore[arg-type]
-                              for (e, r), (m, t), vr in zip(lat, fee, risk)],
+                              for (model, _), (m, t), vr in zip(lat, fee, risk)],
                              PortfolioRisk(**portfolio))  # type: ignore[arg-type]
-        self.ref = RefSim([RefVenue(e, r, m, t, risk=vr, asset="X")
-                           for (e, r), (m, t), vr in zip(lat, fee, risk)], portfolio)
+        self.ref = RefSim([
+            RefVenue(model.entry_ns, model.response_ns, m, t, risk=vr, asset="X")
+            if isinstance(model, ConstantLatency)
+            else RefVenue(0, 0, m, t, latency=ref, risk=vr, asset="X")
+            for (model, ref), (m, t), vr in zip(lat, fee, risk)
+        ], portfolio)
         self.last_ts = [0] * VENUES  # per venue: feed rows must not go back
         self.levels: list[list[tuple[int, ...]]] = [[] for _ in range(VENUES)]
         self.trades: list[list[tuple[int, ...]]] = [[] for _ in range(VENUES)]
@@ -168,6 +223,28 @@ class SimMachine(RuleBasedStateMachine):
         want = self.ref.submit(venue, side, 2 if market else 1, tif, price, size, kind == "post")
         assert got == want
 
+    @rule(venue=venues, side=sides, trigger=prices, limit=st.one_of(st.none(), prices), size=sizes,
+          tif=st.sampled_from([1, 1, 2, 3]))
+    def stop(self, venue: int, side: int, trigger: int, limit: int | None, size: int,
+             tif: int) -> None:
+        got = self.sim.submit(venue, side, size, limit, stop=trigger, tif=tif)
+        want = self.ref.submit(venue, side, 3 if limit is None else 4, tif, limit or 0, size, False,
+                               trigger)
+        assert got == want
+
+    @precondition(_has_stops)
+    @rule(pick=st.integers(0, 1000), gap=gaps, size=sizes, off=st.integers(-1, 1),
+          aggressor=sides)
+    def trade_at_stop(self, pick: int, gap: int, size: int, off: int, aggressor: int) -> None:
+        """A trade one tick short of a waiting stop's trigger, at it, or through it."""
+        ids = sorted(self.ref.stops)
+        o = self.ref.orders[ids[pick % len(ids)]]
+        ts = self._ts(o["venue"], gap)
+        row = (ts, ts, o["trigger_price"] + (off if o["side"] == 1 else -off), size, aggressor)
+        self.sim.add_trades(o["venue"], trade_rows([row]))
+        self.ref.venues[o["venue"]].trades.append(row)
+        self.trades[o["venue"]].append(row)
+
     @rule(pick=st.integers(0, 1000))
     def cancel(self, pick: int) -> None:
         if self.ref.orders:
@@ -177,7 +254,7 @@ class SimMachine(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 1000), price=prices, leaves=sizes)
     def modify(self, pick: int, price: int, leaves: int) -> None:
-        limits = [i for i, o in self.ref.orders.items() if o["type"] == 1]
+        limits = [i for i, o in self.ref.orders.items() if o["type"] in (1, 4)]  # limit, stop-limit
         if limits:
             oid = limits[pick % len(limits)]
             self.sim.modify(oid, price, leaves)
@@ -227,12 +304,14 @@ class SimMachine(RuleBasedStateMachine):
         for f in as_dicts(self.sim.results().fills):
             assert f["ts_decision_ns"] <= f["ts_arrival_ns"] <= f["ts_fill_ns"]
 
-    def _level_version(self, venue: int, side: int, price: int, ts: int) -> tuple[int, int]:
+    def _level_version(self, venue: int, side: int, price: int, ts: int,
+                       at_trade: bool) -> tuple[int, int]:
         """(index of the last row that set the level by time ts, its size then): the feed
-        rows at ts run before an arrival at ts."""
+        rows at ts run before an arrival at ts, but after a trade at ts (which is when a
+        stop order triggers and takes)."""
         version, size = -1, 0
         for i, r in enumerate(self.levels[venue]):
-            if r[1] > ts:
+            if r[1] > ts or (at_trade and r[1] == ts):
                 break
             if r[6] == dtypes.CLEAR:
                 version, size = i, 0
@@ -249,7 +328,9 @@ class SimMachine(RuleBasedStateMachine):
             if f["liquidity"] != dtypes.SIM_TAKER:
                 continue
             book_side = 2 if f["side"] == 1 else 1
-            version, size = self._level_version(f["venue"], book_side, f["price"], f["ts_fill_ns"])
+            stop = self.ref.orders[f["order_id"]]["type"] in (3, 4)
+            version, size = self._level_version(f["venue"], book_side, f["price"], f["ts_fill_ns"],
+                                                stop)
             key = (f["venue"], book_side, f["price"], version)
             used[key] += f["size"]
             assert used[key] <= size, (f, size)

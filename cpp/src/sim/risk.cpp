@@ -97,7 +97,12 @@ Int128 RiskEngine::exposure(std::uint32_t venue, Side side, const Ledger& ledger
 }
 
 std::optional<Int128> RiskEngine::notional(const SimOrder& o, Price price, Qty size) const {
-  if (o.type == static_cast<std::uint8_t>(OrderType::Limit)) return static_cast<Int128>(price) * size;
+  // A stop-limit is worth its limit, as a limit order; a stop-market its trigger, the price it
+  // is meant to execute at (the book when it triggers is not known yet).
+  if (o.type == static_cast<std::uint8_t>(OrderType::Limit) ||
+      o.type == static_cast<std::uint8_t>(OrderType::StopLimit))
+    return static_cast<Int128>(price) * size;
+  if (o.type == static_cast<std::uint8_t>(OrderType::Stop)) return static_cast<Int128>(o.trigger_price) * size;
   const SimVenue& venue = *venues_[o.venue];
   const Side book_side = o.side == static_cast<std::uint8_t>(Side::Bid) ? Side::Ask : Side::Bid;
   std::optional<Price> deepest;

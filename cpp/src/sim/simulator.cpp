@@ -1,5 +1,6 @@
 #include "crossbook/sim/simulator.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -72,27 +73,40 @@ SimOrder& Simulator::known_order(std::uint64_t id) {
   return ledger_.order(id);
 }
 
+void Simulator::set_latency(std::size_t venue, std::unique_ptr<LatencyModel> model) {
+  if (!model) throw InvalidInput("venue " + std::to_string(venue) + " needs a latency model");
+  venues_.at(venue).latency = std::move(model);
+}
+
 void Simulator::request(Task task, std::uint32_t venue, std::uint64_t id, Price price, Qty size) {
-  const std::int64_t at = later(now_ns_, venues_[venue].latency->entry_ns(now_ns_));
+  Slot& slot = venues_[venue];
+  const std::int64_t at = std::max(later(now_ns_, slot.latency->entry_ns(now_ns_)), slot.last_arrival_ns);
+  slot.last_arrival_ns = at;
   pending_.push(Pending{at, 1, seq_++, task, venue, id, price, size});
 }
 
 std::uint64_t Simulator::submit(const NewOrder& r) {
   if (r.venue >= venues_.size()) throw InvalidInput("venue " + std::to_string(r.venue) + " out of range");
   if (!valid_side(static_cast<std::uint8_t>(r.side))) throw InvalidInput("side must be 1 (bid) or 2 (ask)");
-  if (r.type != OrderType::Limit && r.type != OrderType::Market)
-    throw InvalidInput("type must be 1 (limit) or 2 (market)");
+  if (r.type < OrderType::Limit || r.type > OrderType::StopLimit)
+    throw InvalidInput("type must be 1 (limit), 2 (market), 3 (stop) or 4 (stop-limit)");
   if (r.tif != TimeInForce::Gtc && r.tif != TimeInForce::Ioc && r.tif != TimeInForce::Fok)
     throw InvalidInput("tif must be 1 (GTC), 2 (IOC) or 3 (FOK)");
-  const bool market = r.type == OrderType::Market;
+  const bool market = r.type == OrderType::Market || r.type == OrderType::Stop;
+  const bool stop = r.type == OrderType::Stop || r.type == OrderType::StopLimit;
   if (!market && r.price <= 0) throw InvalidInput("limit price must be positive, got " + std::to_string(r.price));
   if (market && r.post_only) throw InvalidInput("a market order cannot be post-only");
+  if (stop && r.post_only) throw InvalidInput("a stop order cannot be post-only");
+  if (stop && r.trigger_price <= 0)
+    throw InvalidInput("trigger price must be positive, got " + std::to_string(r.trigger_price));
+  if (!stop && r.trigger_price != 0) throw InvalidInput("only a stop order has a trigger price");
   if (r.size <= 0) throw InvalidInput("size must be positive, got " + std::to_string(r.size));
   const std::uint64_t id = ledger_.orders.size() + 1;
   SimOrder o{};
   o.order_id = id;
   o.ts_decision_ns = now_ns_;
   o.price = market ? 0 : r.price;
+  o.trigger_price = r.trigger_price;
   o.size = r.size;
   o.venue = r.venue;
   o.side = static_cast<std::uint8_t>(r.side);
@@ -122,7 +136,8 @@ void Simulator::cancel(std::uint64_t order_id) {
 
 void Simulator::modify(std::uint64_t order_id, Price price, Qty leaves) {
   const SimOrder& o = known_order(order_id);
-  if (o.type != static_cast<std::uint8_t>(OrderType::Limit)) throw InvalidInput("only a limit order can be modified");
+  if (o.type != static_cast<std::uint8_t>(OrderType::Limit) && o.type != static_cast<std::uint8_t>(OrderType::StopLimit))
+    throw InvalidInput("only a limit or stop-limit order can be modified");
   if (price <= 0) throw InvalidInput("price must be positive, got " + std::to_string(price));
   if (leaves <= 0) throw InvalidInput("open size must be positive, got " + std::to_string(leaves));
   const RiskVerdict verdict = risk_.check_modify(o, price, leaves, ledger_, now_ns_);
@@ -249,7 +264,10 @@ std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
 
 void Simulator::post_outbox() {
   for (SimResponse& r : ledger_.outbox) {
-    r.ts_delivery_ns = later(r.ts_venue_ns, venues_[r.venue].latency->response_ns(r.ts_venue_ns));
+    Slot& slot = venues_[r.venue];
+    r.ts_delivery_ns = std::max(later(r.ts_venue_ns, slot.latency->response_ns(r.ts_venue_ns)),
+                                slot.last_delivery_ns);
+    slot.last_delivery_ns = r.ts_delivery_ns;
     pending_.push(Pending{r.ts_delivery_ns, 2, seq_++, Task::Deliver, r.venue, responses_.size(), 0, 0});
     responses_.push_back(r);
   }

@@ -17,6 +17,22 @@ bool within(Side order_side, Price limit, Price level_price) {
   return order_side == Side::Bid ? level_price <= limit : level_price >= limit;
 }
 
+bool is_market(const SimOrder& o) {
+  return o.type == static_cast<std::uint8_t>(OrderType::Market) ||
+         o.type == static_cast<std::uint8_t>(OrderType::Stop);
+}
+
+bool is_stop(const SimOrder& o) {
+  return o.type == static_cast<std::uint8_t>(OrderType::Stop) ||
+         o.type == static_cast<std::uint8_t>(OrderType::StopLimit);
+}
+
+template <class T>
+typename std::vector<T>::const_iterator find_id(const std::vector<T>& v, std::uint64_t id) {
+  const auto it = std::lower_bound(v.begin(), v.end(), id, [](const T& x, std::uint64_t i) { return x.id < i; });
+  return it != v.end() && it->id == id ? it : v.end();
+}
+
 std::int64_t checked_i64(Int128 v, const char* what, std::uint32_t venue) {
   if (v > std::numeric_limits<std::int64_t>::max() || v < std::numeric_limits<std::int64_t>::min())
     throw InvalidInput(std::string(what) + " of venue " + std::to_string(venue) +
@@ -136,31 +152,45 @@ void SimVenue::apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& led
     fill(o, o.price, size, Liquidity::Maker, now_ns, ledger);
     if (o.filled == o.size) erase_resting(id);
   }
+  if (!stops_.empty()) trigger_stops(t, now_ns, ledger);
 }
 
-void SimVenue::arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger) {
-  SimOrder& o = ledger.order(id);
-  o.ts_arrival_ns = now_ns;
-  const auto side = static_cast<Side>(o.side);
-  const bool market = o.type == static_cast<std::uint8_t>(OrderType::Market);
-  Reason refusal = Reason::None;
-  if (!synced_)
-    refusal = Reason::NotSynced;
-  else if (!market && (o.flags & kPostOnly) && would_cross(side, o.price))
-    refusal = Reason::PostOnlyWouldCross;
-  else if (o.tif == static_cast<std::uint8_t>(TimeInForce::Fok) &&
-           fillable(opposite(side), o.price, market, o.size) < o.size)
-    refusal = Reason::FokNotFillable;
-  if (refusal != Reason::None) {
-    close(o, OrderStatus::Rejected, refusal);
-    send(o, ResponseKind::Rejected, now_ns, ledger, refusal);
-    return;
+void SimVenue::trigger_stops(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger) {
+  std::vector<std::uint64_t> hit;
+  for (const WaitingStop& s : stops_)
+    if (s.side == Side::Bid ? t.price >= s.trigger : t.price <= s.trigger) hit.push_back(s.id);
+  for (const std::uint64_t id : hit) {
+    stops_.erase(find_id(stops_, id));
+    SimOrder& o = ledger.order(id);
+    o.flags |= kTriggered;
+    send(o, ResponseKind::Triggered, now_ns, ledger);
+    // The stop was accepted, so what the venue would now refuse cancels it instead.
+    const Reason why = synced_ ? book_refusal(o) : Reason::NotSynced;
+    if (why != Reason::None) {
+      close(o, OrderStatus::Cancelled, why);
+      send(o, ResponseKind::Cancelled, now_ns, ledger, why);
+      continue;
+    }
+    execute(o, now_ns, ledger);
   }
-  o.status = static_cast<std::uint8_t>(OrderStatus::Open);
-  send(o, ResponseKind::Accepted, now_ns, ledger);
+}
+
+bool SimVenue::stop_waiting(std::uint64_t id) const { return find_id(stops_, id) != stops_.end(); }
+
+Reason SimVenue::book_refusal(const SimOrder& o) const {
+  const auto side = static_cast<Side>(o.side);
+  const bool market = is_market(o);
+  if (!market && (o.flags & kPostOnly) && would_cross(side, o.price)) return Reason::PostOnlyWouldCross;
+  if (o.tif == static_cast<std::uint8_t>(TimeInForce::Fok) &&
+      fillable(opposite(side), o.price, market, o.size) < o.size)
+    return Reason::FokNotFillable;
+  return Reason::None;
+}
+
+void SimVenue::execute(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   take(o, now_ns, ledger);
   if (o.filled == o.size) return;
-  if (market || o.tif != static_cast<std::uint8_t>(TimeInForce::Gtc)) {
+  if (is_market(o) || o.tif != static_cast<std::uint8_t>(TimeInForce::Gtc)) {
     close(o, OrderStatus::Cancelled, Reason::ImmediateRemainder);
     send(o, ResponseKind::Cancelled, now_ns, ledger, Reason::ImmediateRemainder);
     return;
@@ -168,10 +198,32 @@ void SimVenue::arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger)
   rest(o);
 }
 
+void SimVenue::arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger) {
+  SimOrder& o = ledger.order(id);
+  o.ts_arrival_ns = now_ns;
+  // A stop is checked against the book when it triggers, not now.
+  const Reason why = !synced_ ? Reason::NotSynced : is_stop(o) ? Reason::None : book_refusal(o);
+  if (why != Reason::None) {
+    close(o, OrderStatus::Rejected, why);
+    send(o, ResponseKind::Rejected, now_ns, ledger, why);
+    return;
+  }
+  o.status = static_cast<std::uint8_t>(OrderStatus::Open);
+  send(o, ResponseKind::Accepted, now_ns, ledger);
+  if (is_stop(o)) {
+    const WaitingStop w{o.order_id, static_cast<Side>(o.side), o.trigger_price};
+    stops_.insert(std::lower_bound(stops_.begin(), stops_.end(), w.id,
+                                   [](const WaitingStop& x, std::uint64_t i) { return x.id < i; }),
+                  w);
+    return;
+  }
+  execute(o, now_ns, ledger);
+}
+
 void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   const auto side = static_cast<Side>(o.side);
   const Side book_side = opposite(side);
-  const bool market = o.type == static_cast<std::uint8_t>(OrderType::Market);
+  const bool market = is_market(o);
   std::vector<std::pair<Price, Qty>> walk;
   Qty want = o.size - o.filled;
   book_.side(book_side).for_each([&](const Level& l) {
@@ -217,11 +269,15 @@ void SimVenue::fill(SimOrder& o, Price price, Qty size, Liquidity liq, std::int6
 
 void SimVenue::arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger, Reason reason) {
   SimOrder& o = ledger.order(id);
-  if (!queue_of(id)) {
+  const auto stop = find_id(stops_, id);
+  if (stop != stops_.end()) {
+    stops_.erase(stop);
+  } else if (queue_of(id)) {
+    erase_resting(id);
+  } else {
     send(o, ResponseKind::CancelRejected, now_ns, ledger, Reason::UnknownOrder);
     return;
   }
-  erase_resting(id);
   close(o, OrderStatus::Cancelled, reason);
   send(o, ResponseKind::Cancelled, now_ns, ledger, reason);
 }
@@ -230,7 +286,9 @@ void SimVenue::arrive_modify(std::uint64_t id, Price price, Qty leaves, std::int
                              Ledger& ledger) {
   SimOrder& o = ledger.order(id);
   Reason refusal = Reason::None;
-  if (!queue_of(id))
+  if (stop_waiting(id))
+    refusal = Reason::StopWaiting;
+  else if (!queue_of(id))
     refusal = Reason::UnknownOrder;
   else if (!synced_)
     refusal = Reason::NotSynced;

@@ -20,7 +20,10 @@ Design:
   latency). The order clock: a request decided at ``now`` reaches the venue after the entry
   latency and meets the book as received by then; acks, fills and cancel confirmations reach
   the strategy after the response latency. The venue book is the received book, so the entry
-  latency to configure is the order path alone.
+  latency to configure is the order path alone. Each venue is one connection on which nothing
+  overtakes: a request arrives at ``max(decision + entry delay, previous arrival there)`` and
+  an answer at ``max(sent + response delay, previous delivery from there)``, so a cancel sent
+  after a submit never arrives first, and a fill is never heard before its ack.
 * **Simulated venue** (``venue.hpp``), one per (venue, symbol): the recorded L2 book plus the
   strategy's own orders, which the recorded book never contains (no self-matching). A taker
   order walks the arrival-time book level by level at each level's price; what it took stays
@@ -29,10 +32,26 @@ Design:
   cancel, modify (a smaller open size at the same price keeps the place; anything else re-queues;
   a modify that would cross is refused). A venue whose book is not synced (LEVEL_EVENT rows with
   action SIM_UNSYNCED / SIM_SYNCED) refuses new orders and modifies with a reason; cancels pass.
+* **Stop orders** (``submit(..., stop=trigger)``; stop-market without a price, stop-limit with
+  one). At arrival a stop is refused like any order on an unsynced book, otherwise accepted
+  (status OPEN) to wait at the venue; post-only stops are refused at submit. A recorded trade
+  triggers a buy stop at or above its trigger and a sell stop at or below it (a trade exactly
+  at the trigger triggers), whatever the trade's aggressor. Only trades received after the
+  stop arrived count: a stop whose trigger the last trade already passed waits for the next
+  trade, which triggers it if the market is still there. On the trigger the venue sends
+  TRIGGERED and runs the order at that instant as a market order, or a limit order with its
+  TIF, against the book as received then (after the trade's maker fills; the level rows of the
+  same time, which come after trades, not yet applied); what it would refuse (FOK not
+  fillable, a book not synced any more) cancels it with that reason. Several stops triggered
+  by one trade run in id order. The strategy's own fills never trigger stops: only recorded
+  trades do. Cancel works on a waiting stop; modify is refused (STOP_WAITING) until a
+  stop-limit order has triggered and rests, and is then a limit order's modify.
 * **Swappable models**, one C++ file each, asked by the venue and never inside it:
-  ``latency_model.hpp`` (entry and response delay; constant now, a seeded distribution or a
-  table later), ``fee_model.hpp`` (maker/taker centi-bps as in :mod:`crossbook.arb.fees`; each
-  fill's fee is ``ceil(notional * cbps / 10**6)`` so rounding never favours the strategy),
+  ``latency_model.hpp`` (entry and response delay: constant, a seeded distribution over
+  samples or a uniform range, or a table over time; random draws use splitmix64 and Lemire's
+  unbiased bounded draw in integer arithmetic, so a seed gives the same delays everywhere),
+  ``fee_model.hpp`` (maker/taker centi-bps as in :mod:`crossbook.arb.fees`; each fill's fee
+  is ``ceil(notional * cbps / 10**6)`` so rounding never favours the strategy),
   ``queue_model.hpp`` (conservative now; issue 11's linear/power/log models are new subclasses
   of ``QueueModel`` and exact FIFO is an L3-fed venue). The Python side names them in
   :class:`VenueConfig`.
@@ -53,13 +72,22 @@ the surface a live execution client would also offer.
 
 from __future__ import annotations
 
-from crossbook.sim.models import ConstantLatency, Fees, VenueConfig
+from crossbook.sim.models import (
+    ConstantLatency,
+    EmpiricalLatency,
+    Fees,
+    Latency,
+    TableLatency,
+    UniformLatency,
+    VenueConfig,
+)
 from crossbook.sim.records import (
     Account,
     BookRow,
     EventKind,
     Liquidity,
     OrderStatus,
+    OrderType,
     Reason,
     Response,
     ResponseKind,
@@ -76,10 +104,13 @@ __all__ = [
     "Account",
     "BookRow",
     "ConstantLatency",
+    "EmpiricalLatency",
     "EventKind",
     "Fees",
+    "Latency",
     "Liquidity",
     "OrderStatus",
+    "OrderType",
     "PortfolioRisk",
     "Reason",
     "Response",
@@ -88,8 +119,10 @@ __all__ = [
     "SimResults",
     "Simulator",
     "Strategy",
+    "TableLatency",
     "TimeInForce",
     "TradeRow",
+    "UniformLatency",
     "VenueConfig",
     "VenueRisk",
     "VolatilitySizer",

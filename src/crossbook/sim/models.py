@@ -6,12 +6,20 @@ Each model is a C++ class behind one narrow interface (cpp/include/crossbook/sim
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
 from crossbook.sim.risk import VenueRisk
 
-__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig"]
+__all__ = [
+    "QUEUE_MODELS", "ConstantLatency", "EmpiricalLatency", "Fees", "Latency", "TableLatency",
+    "UniformLatency", "VenueConfig",
+]  # fmt: skip
+
+_MAX_NS = 2**63 - 1
 
 #: Queue models the core knows (issue 11 adds linear, power and logarithmic).
 QUEUE_MODELS = ("conservative",)
@@ -35,6 +43,93 @@ class ConstantLatency:
     def __post_init__(self) -> None:
         _check_int("entry_ns", self.entry_ns, 0, 2**63 - 1)
         _check_int("response_ns", self.response_ns, 0, 2**63 - 1)
+
+
+def _as_int(name: str, value: object) -> int:
+    """An exact integer (numpy integers too, as measured latencies often are); never a float."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+
+
+def _delays(name: str, values: Sequence[int]) -> tuple[int, ...]:
+    out = tuple(_as_int(name, v) for v in values)
+    if not out:
+        raise ValueError(f"{name} needs at least one sample")
+    for v in out:
+        _check_int(name, v, 0, _MAX_NS)
+    return out
+
+
+def _range(name: str, bounds: tuple[int, int]) -> tuple[int, int]:
+    lo, hi = bounds
+    _check_int(f"{name} low", lo, 0, _MAX_NS)
+    _check_int(f"{name} high", hi, lo, _MAX_NS)
+    return lo, hi
+
+
+@dataclass(frozen=True, slots=True)
+class EmpiricalLatency:
+    """Each delay is one of its samples, drawn uniformly with a generator seeded by
+    ``seed`` (splitmix64, the same on every platform): measured latencies replayed as a
+    distribution. Entry and response draws have generators of their own; per venue,
+    entry delays are drawn in the order requests are sent to it, response delays in
+    the order it sends its answers."""
+
+    entry_ns: Sequence[int]  # stored as a tuple
+    response_ns: Sequence[int]
+    seed: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entry_ns", _delays("entry_ns", self.entry_ns))
+        object.__setattr__(self, "response_ns", _delays("response_ns", self.response_ns))
+        _check_int("seed", self.seed, 0, 2**64 - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class UniformLatency:
+    """Each delay uniform over the integers of ``(lo, hi)``, both ends included, drawn
+    as :class:`EmpiricalLatency` draws."""
+
+    entry: tuple[int, int]
+    response: tuple[int, int]
+    seed: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entry", _range("entry", self.entry))
+        object.__setattr__(self, "response", _range("response", self.response))
+        _check_int("seed", self.seed, 0, 2**64 - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TableLatency:
+    """Piecewise-constant delays over time: rows ``(from_ts_ns, entry_ns, response_ns)``
+    with ``from_ts_ns`` strictly increasing. The row with the greatest ``from_ts_ns <= t``
+    applies at ``t`` (a request's decision time, an answer's venue time); before the
+    first row, the first row applies."""
+
+    rows: Sequence[tuple[int, int, int]]  # stored as a tuple
+
+    def __post_init__(self) -> None:
+        rows = tuple((_as_int("from_ts_ns", f), _as_int("entry_ns", e), _as_int("response_ns", r))
+                     for f, e, r in self.rows)
+        if not rows:
+            raise ValueError("a latency table needs at least one row")
+        for i, (from_ns, entry_ns, response_ns) in enumerate(rows):
+            _check_int(f"row {i} from_ts_ns", from_ns, -_MAX_NS - 1, _MAX_NS)
+            _check_int(f"row {i} entry_ns", entry_ns, 0, _MAX_NS)
+            _check_int(f"row {i} response_ns", response_ns, 0, _MAX_NS)
+            if i and from_ns <= rows[i - 1][0]:
+                raise ValueError(f"row {i}: from_ts_ns {from_ns} is not after the previous row's "
+                                 f"{rows[i - 1][0]}")
+        object.__setattr__(self, "rows", rows)
+
+
+#: The latency models a venue can have.
+Latency: TypeAlias = ConstantLatency | EmpiricalLatency | UniformLatency | TableLatency
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +157,7 @@ class VenueConfig:
 
     price_exp: int = 0
     size_exp: int = 0
-    latency: ConstantLatency = field(default_factory=lambda: ConstantLatency(0, 0))
+    latency: Latency = field(default_factory=lambda: ConstantLatency(0, 0))
     fees: Fees = field(default_factory=lambda: Fees(0, 0))
     queue: str = "conservative"
     tick: int = 1
@@ -77,6 +172,10 @@ class VenueConfig:
         _check_int("tick", self.tick, 1, 2**63 - 1)
 
     def core_args(self) -> tuple[int, int, int, int, int, int, int, bool, str]:
-        return (self.price_exp, self.size_exp, self.tick, self.latency.entry_ns,
-                self.latency.response_ns, self.fees.maker_cbps, self.fees.taker_cbps,
-                self.synced, self.queue)
+        """The core's venue arguments; a latency other than ConstantLatency is set after
+        construction (crossbook.sim.Simulator does)."""
+        lat = self.latency
+        entry_ns, response_ns = ((lat.entry_ns, lat.response_ns) if isinstance(lat, ConstantLatency)
+                                 else (0, 0))
+        return (self.price_exp, self.size_exp, self.tick, entry_ns, response_ns,
+                self.fees.maker_cbps, self.fees.taker_cbps, self.synced, self.queue)

@@ -9,14 +9,21 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "Account", "BookRow", "EventKind", "Liquidity", "OrderStatus", "Reason", "Response", "ResponseKind",
-    "RiskEventKind", "SimResults", "TimeInForce", "TradeRow",
+    "Account", "BookRow", "EventKind", "Liquidity", "OrderStatus", "OrderType", "Reason", "Response",
+    "ResponseKind", "RiskEventKind", "SimResults", "TimeInForce", "TradeRow",
 ]  # fmt: skip
+
+
+class OrderType(enum.IntEnum):
+    LIMIT = 1
+    MARKET = 2
+    STOP = 3  # stop-market: a market order once a trade reaches the trigger price
+    STOP_LIMIT = 4  # a limit order once a trade reaches the trigger price
 
 
 class OrderStatus(enum.IntEnum):
     PENDING = 1  # sent, not yet at the venue
-    OPEN = 2  # resting (possibly partly filled)
+    OPEN = 2  # resting (possibly partly filled), or a stop waiting for its trigger
     FILLED = 3
     CANCELLED = 4  # by the strategy, or the unfilled rest of an IOC/market order
     REJECTED = 5
@@ -31,6 +38,7 @@ class Reason(enum.IntEnum):
     IMMEDIATE_REMAINDER = 5  # what an IOC or market order could not fill at once
     MODIFY_WOULD_CROSS = 6
     USER_CANCEL = 7
+    STOP_WAITING = 8  # modify of a stop order that has not triggered
     # The risk engine's (crossbook.sim.risk), decided at the desk with no venue round trip.
     RISK_ORDER_SIZE = 16
     RISK_ORDER_NOTIONAL = 17
@@ -52,6 +60,7 @@ class ResponseKind(enum.IntEnum):
     MODIFIED = 5
     CANCEL_REJECTED = 6
     MODIFY_REJECTED = 7
+    TRIGGERED = 8  # a stop order's trigger was reached; its market or limit order follows
 
 
 class RiskEventKind(enum.IntEnum):

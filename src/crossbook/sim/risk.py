@@ -15,7 +15,8 @@ request is decided, before anything is sent. The rules:
 * **Order size and notional** are those of what is sent: a submit's size, a modify's new
   open size at its new price. A market order is valued at the deepest price a walk of the
   venue's current book (less the liquidity already taken) reaches for its size, or at the
-  venue's mark when that side is empty; with neither it is refused (event value -1).
+  venue's mark when that side is empty; with neither it is refused (event value -1). A
+  stop-limit order is valued at its limit price, a stop-market order at its trigger price.
 * **Position limits are worst cases that hold whatever fills**: the venue's position now,
   plus the exposure of every live order on the order's side, plus the request. A live
   order's exposure is its open size while PENDING or OPEN, plus the open size of each of its

@@ -10,11 +10,18 @@ import numpy.typing as npt
 from crossbook import _core
 from crossbook._side import Side
 from crossbook.dtypes import DEPTH
-from crossbook.sim.models import VenueConfig
+from crossbook.sim.models import (
+    EmpiricalLatency,
+    Latency,
+    TableLatency,
+    UniformLatency,
+    VenueConfig,
+)
 from crossbook.sim.records import (
     Account,
     BookRow,
     EventKind,
+    OrderType,
     Response,
     SimResults,
     TimeInForce,
@@ -25,9 +32,18 @@ from crossbook.sim.strategy import Strategy
 
 __all__ = ["Simulator"]
 
-_LIMIT, _MARKET = 1, 2
 # Subscription bits of the core, by the callback that wants them.
 _SUBSCRIPTIONS = {"on_book": 1, "on_trade": 2, "on_order": 4, "on_fill": 8, "on_timer": 16}
+
+
+def _set_latency(core: _core.Simulator, venue: int, model: Latency) -> None:
+    """Installs a latency model the core's constructor does not take."""
+    if isinstance(model, EmpiricalLatency):
+        core.set_empirical_latency(venue, list(model.entry_ns), list(model.response_ns), model.seed)
+    elif isinstance(model, UniformLatency):
+        core.set_uniform_latency(venue, *model.entry, *model.response, model.seed)
+    elif isinstance(model, TableLatency):
+        core.set_table_latency(venue, list(model.rows))
 
 
 def _subscriptions(strategy: Strategy) -> int:
@@ -51,6 +67,8 @@ class Simulator:
         self.venues = tuple(venues)
         self.risk = risk
         self._core = _core.Simulator([v.core_args() for v in self.venues])
+        for i, v in enumerate(self.venues):
+            _set_latency(self._core, i, v.latency)
         self._core.configure_risk(*core_risk_args([(v.risk, v.asset) for v in self.venues], risk))
         self._last_input_ns: int | None = None
 
@@ -70,17 +88,30 @@ class Simulator:
 
     # -- requests (decided at now) ---------------------------------------------------------
     def submit(self, venue: int, side: Side | int, size: int, price: int | None = None, *,
-               tif: TimeInForce | int = TimeInForce.GTC, post_only: bool = False) -> int:
-        """A limit order at ``price``, or a market order when ``price`` is None; returns its id."""
-        kind = _MARKET if price is None else _LIMIT
-        return self._core.submit(venue, int(side), kind, int(tif), 0 if price is None else price,
-                                 size, post_only)
+               stop: int | None = None, tif: TimeInForce | int = TimeInForce.GTC,
+               post_only: bool = False) -> int:
+        """A limit order at ``price``, or a market order when ``price`` is None; returns its id.
+
+        With ``stop``, a stop order that waits at the venue for a recorded trade at or
+        beyond ``stop`` (a buy at or above it, a sell at or below it; a trade already
+        received when the stop arrives does not count) and then acts as the market
+        order (``price`` None) or the limit order at ``price`` with ``tif``, against the
+        book as received at that trade. Cancel works on a waiting stop; modify is
+        refused (Reason.STOP_WAITING) until a stop-limit order has triggered and rests.
+        """
+        if stop is None:
+            kind = OrderType.MARKET if price is None else OrderType.LIMIT
+        else:
+            kind = OrderType.STOP if price is None else OrderType.STOP_LIMIT
+        return self._core.submit(venue, int(side), int(kind), int(tif),
+                                 0 if price is None else price, size, post_only,
+                                 0 if stop is None else stop)
 
     def cancel(self, order_id: int) -> None:
         self._core.cancel(order_id)
 
     def modify(self, order_id: int, price: int, leaves: int) -> None:
-        """New price and open size of a resting limit order."""
+        """New price and open size of a resting limit order (or triggered stop-limit order)."""
         self._core.modify(order_id, price, leaves)
 
     def set_timer(self, ts_ns: int) -> int:

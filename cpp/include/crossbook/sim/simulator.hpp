@@ -7,6 +7,9 @@
 // exchange-to-receive delay is the feed latency). A request made at `now`
 // reaches its venue after the venue's entry latency and meets the book as
 // received by then; every answer reaches the strategy after the response latency.
+// Each venue is one connection, so nothing overtakes on it: a request arrives
+// at max(decision + entry delay, the previous request's arrival there), and an
+// answer at max(sent + response delay, the previous answer's delivery from there).
 //
 // Tie-break at equal timestamps, so that a run is reproducible: feed rows
 // first (by venue index; within a venue trades before level rows, because a
@@ -70,8 +73,9 @@ struct NewOrder {
   OrderType type;
   TimeInForce tif;
   bool post_only;
-  Price price;  // ignored for a market order
+  Price price;  // ignored for a market or stop-market order
   Qty size;
+  Price trigger_price = 0;  // stop orders only
 };
 
 class Simulator {
@@ -88,6 +92,9 @@ class Simulator {
   void add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n);
   void add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n);
   void set_subscriptions(std::uint32_t mask) { subscriptions_ = mask; }
+  /// Replaces a venue's latency model (from the next request or answer on).
+  /// Throws InvalidInput for a null model.
+  void set_latency(std::size_t venue, std::unique_ptr<LatencyModel> model);
 
   /// Risk limits (risk.hpp), before the run: throws InvalidInput once an
   /// order was made or an event ran, or for limits configure() refuses.
@@ -100,7 +107,8 @@ class Simulator {
   /// the risk engine or the venue refuses comes back as an answer with a Reason.
   std::uint64_t submit(const NewOrder& order);
   void cancel(std::uint64_t order_id);
-  /// New price and open size (> 0) of a resting limit order.
+  /// New price and open size (> 0) of a resting limit order (a stop-limit
+  /// order once triggered; while it waits, the venue refuses with StopWaiting).
   void modify(std::uint64_t order_id, Price price, Qty leaves);
   /// An event of kind Timer at `ts_ns` (>= now()); returns its id.
   std::uint64_t set_timer(std::int64_t ts_ns);
@@ -145,6 +153,8 @@ class Simulator {
   struct Slot {
     SimVenue venue;
     std::unique_ptr<LatencyModel> latency;
+    std::int64_t last_arrival_ns = INT64_MIN;   // of the requests to this venue
+    std::int64_t last_delivery_ns = INT64_MIN;  // of the answers from it
   };
   struct FeedPick {
     std::int64_t ts_ns;

@@ -26,13 +26,15 @@ static_assert(sizeof(TradeEvent) == 40, "TradeEvent layout is part of the numpy 
 inline constexpr std::uint8_t kActionSynced = 16;
 inline constexpr std::uint8_t kActionUnsynced = 17;
 
-enum class OrderType : std::uint8_t { Limit = 1, Market = 2 };
+/// Stop (stop-market) and StopLimit wait at the venue until a recorded trade
+/// reaches their trigger price, then act as a Market or a Limit order.
+enum class OrderType : std::uint8_t { Limit = 1, Market = 2, Stop = 3, StopLimit = 4 };
 enum class TimeInForce : std::uint8_t { Gtc = 1, Ioc = 2, Fok = 3 };
 enum class Liquidity : std::uint8_t { Maker = 1, Taker = 2 };
 
 enum class OrderStatus : std::uint8_t {
   Pending = 1,    // sent, not yet at the venue
-  Open = 2,       // resting at the venue (possibly partly filled)
+  Open = 2,       // resting at the venue (possibly partly filled), or a stop waiting for its trigger
   Filled = 3,
   Cancelled = 4,  // by the strategy, or the unfilled rest of an IOC/market order
   Rejected = 5,
@@ -47,6 +49,7 @@ enum class Reason : std::uint8_t {
   ImmediateRemainder = 5,   // what an IOC or market order could not fill at once
   ModifyWouldCross = 6,
   UserCancel = 7,
+  StopWaiting = 8,          // modify of a stop order that has not triggered
   // The risk engine's, decided at the desk (crossbook/sim/risk.hpp).
   RiskOrderSize = 16,
   RiskOrderNotional = 17,
@@ -69,9 +72,11 @@ enum class ResponseKind : std::uint8_t {
   Modified = 5,
   CancelRejected = 6,
   ModifyRejected = 7,
+  Triggered = 8,  // a stop order's trigger was reached; its market or limit order follows
 };
 
 inline constexpr std::uint8_t kPostOnly = 1u << 0;
+inline constexpr std::uint8_t kTriggered = 1u << 1;  // a stop order whose trigger was reached
 
 /// One order as the venue knows it (the results' view: the truth, not the
 /// strategy's possibly stale one).
@@ -79,7 +84,8 @@ struct SimOrder {
   std::uint64_t order_id;
   std::int64_t ts_decision_ns;
   std::int64_t ts_arrival_ns;  // 0 until it reaches the venue
-  Price price;                 // 0 for a market order
+  Price price;                 // 0 for a market or stop-market order
+  Price trigger_price;         // 0 unless a stop order
   Qty size;                    // current total size (a modify changes it)
   Qty filled;
   std::uint32_t venue;
@@ -91,7 +97,7 @@ struct SimOrder {
   std::uint8_t reason;
   std::uint8_t reserved[6];
 };
-static_assert(sizeof(SimOrder) == 64, "SimOrder layout is part of the numpy contract");
+static_assert(sizeof(SimOrder) == 72, "SimOrder layout is part of the numpy contract");
 
 struct SimFill {
   std::int64_t ts_decision_ns;

@@ -34,17 +34,20 @@ class SimVenue {
   /// A recorded level change, or a sync status row (kActionSynced/Unsynced).
   /// Preconditions: the row passed check_level_row.
   void apply_level(const LevelEvent& e);
-  /// A recorded trade: advances or fills the resting orders at and through its price.
+  /// A recorded trade: advances or fills the resting orders at and through its
+  /// price, then triggers the waiting stops it reaches (see trigger_stops).
   void apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger);
 
-  /// The order reaches the venue: it is rejected, taken against the book, rests, or a mix.
+  /// The order reaches the venue: it is rejected, taken against the book, rests,
+  /// or a mix; a stop order is accepted and waits for its trigger.
   void arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger);
   /// `reason` is what the cancelled order records: the strategy's cancel, or the kill switch's.
   void arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledger,
                      Reason reason = Reason::UserCancel);
   /// New price and total size. A size decrease at the same price keeps the
   /// queue place; any other change re-queues at the back. A change that would
-  /// cross the book, or a size not above what has filled, is rejected.
+  /// cross the book, or a size not above what has filled, is rejected, and so
+  /// is a stop that waits for its trigger (Reason::StopWaiting).
   void arrive_modify(std::uint64_t id, Price price, Qty size, std::int64_t now_ns, Ledger& ledger);
 
   const L2Book& book() const { return book_; }
@@ -58,7 +61,10 @@ class SimVenue {
   Qty taken(Side side, Price price) const;
   /// Queue place of an open resting order; nullptr when it is not resting here.
   const QueueState* queue_of(std::uint64_t id) const;
-  std::size_t open_count() const { return resting_.size(); }
+  /// True while stop order `id` waits here for its trigger.
+  bool stop_waiting(std::uint64_t id) const;
+  /// Resting orders and waiting stops.
+  std::size_t open_count() const { return resting_.size() + stops_.size(); }
 
  private:
   // Side and price are copied from the order so that a feed row, which comes
@@ -70,11 +76,25 @@ class SimVenue {
     QueueState queue;
   };
 
+  struct WaitingStop {
+    std::uint64_t id;
+    Side side;
+    Price trigger;
+  };
+
   Qty available(Side side, const Level& level) const;
   /// Open size available to a taker order on `book_side` within `limit` (any
   /// price when `market`).
   Qty fillable(Side book_side, Price limit, bool market, Qty want) const;
   bool would_cross(Side order_side, Price price) const;
+  /// Why the venue would refuse `o` against the book now (post-only, FOK); None if it would not.
+  Reason book_refusal(const SimOrder& o) const;
+  /// Takes what `o` can, then rests a GTC limit remainder or cancels any other.
+  void execute(SimOrder& o, std::int64_t now_ns, Ledger& ledger);
+  /// A buy stop triggers on a trade at or above its trigger price, a sell stop
+  /// at or below, whatever the trade's aggressor; stops trigger in id order,
+  /// after the trade's maker fills, against the book as received by then.
+  void trigger_stops(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger);
   void take(SimOrder& o, std::int64_t now_ns, Ledger& ledger);
   void rest(SimOrder& o);
   void fill(SimOrder& o, Price price, Qty size, Liquidity liq, std::int64_t now_ns, Ledger& ledger);
@@ -94,6 +114,7 @@ class SimVenue {
   Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
   std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
   std::vector<Resting> resting_;             // by order id, ascending
+  std::vector<WaitingStop> stops_;           // by order id, ascending
 };
 
 /// Throws InvalidInput naming row `index` of `what` when it is not a usable
