@@ -105,6 +105,8 @@ void SimVenue::apply_level(const LevelEvent& e) {
     book_.clear();
     taken_[0].clear();
     taken_[1].clear();
+    traded_[0].clear();
+    traded_[1].clear();
     return;
   }
   const auto side = static_cast<Side>(e.side);
@@ -113,12 +115,20 @@ void SimVenue::apply_level(const LevelEvent& e) {
   const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
   book_.update(side, e.price, new_size, e.count);
   taken_[slot(side)].erase(e.price);
+  auto& traded = traded_[slot(side)];
+  const auto it = traded.find(e.price);
+  const Qty traded_size = it == traded.end() ? 0 : it->second;
+  if (it != traded.end()) traded.erase(it);
   for (Resting& r : resting_)
-    if (r.side == side && r.price == e.price) queue_->on_level_change(r.queue, prev_size, new_size);
+    if (r.side == side && r.price == e.price)
+      queue_->on_level_change(r.queue, prev_size, new_size, traded_size);
 }
 
 void SimVenue::apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger) {
   const Side hit = opposite(static_cast<Side>(t.side));  // the side the aggressor traded against
+  Qty& traded = traded_[slot(hit)][t.price];
+  traded = traded > std::numeric_limits<Qty>::max() - t.size ? std::numeric_limits<Qty>::max()
+                                                              : traded + t.size;
   std::vector<std::pair<std::uint64_t, Qty>> fills;
   for (Resting& r : resting_) {
     if (r.side != hit) continue;

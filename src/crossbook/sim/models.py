@@ -6,14 +6,35 @@ Each model is a C++ class behind one narrow interface (cpp/include/crossbook/sim
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
 
-__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig"]
+__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig", "parse_queue_model"]
 
-#: Queue models the core knows (issue 11 adds linear, power and logarithmic).
-QUEUE_MODELS = ("conservative",)
+#: Queue models the core knows; "power:N" takes an exponent N >= 0 (e.g. "power:3").
+#: Formulas: cpp/include/crossbook/sim/queue_model.hpp.
+QUEUE_MODELS = ("conservative", "linear", "log", "power:N")
+
+
+def parse_queue_model(name: str) -> tuple[str, float | None]:
+    """("conservative" | "linear" | "log" | "power", exponent or None) of a model name.
+
+    Raises ValueError for an unknown name or an exponent that is not a finite number >= 0.
+    """
+    if name in ("conservative", "linear", "log"):
+        return name, None
+    kind, sep, text = name.partition(":")
+    if kind == "power" and sep:
+        try:
+            n = float(text)
+        except ValueError:
+            n = math.nan
+        if math.isfinite(n) and n >= 0:
+            return "power", n
+        raise ValueError(f"queue model {name!r}: the exponent must be a finite number >= 0")
+    raise ValueError(f"unknown queue model {name!r} (known: {', '.join(QUEUE_MODELS)})")
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -55,7 +76,8 @@ class Fees:
 @dataclass(frozen=True, slots=True)
 class VenueConfig:
     """One simulated (venue, symbol). ``synced`` is the book's state before the feed
-    says otherwise; ``tick`` is a speed hint for the book, as for L2Book."""
+    says otherwise; ``tick`` is a speed hint for the book, as for L2Book. ``queue`` names
+    the queue model of resting orders (see :data:`QUEUE_MODELS`)."""
 
     price_exp: int = 0
     size_exp: int = 0
@@ -67,11 +89,16 @@ class VenueConfig:
     name: str = ""
 
     def __post_init__(self) -> None:
-        if self.queue not in QUEUE_MODELS:
-            raise ValueError(f"unknown queue model {self.queue!r} (known: {', '.join(QUEUE_MODELS)})")
+        parse_queue_model(self.queue)
         _check_int("tick", self.tick, 1, 2**63 - 1)
 
     def core_args(self) -> tuple[int, int, int, int, int, int, int, bool, str]:
         return (self.price_exp, self.size_exp, self.tick, self.latency.entry_ns,
                 self.latency.response_ns, self.fees.maker_cbps, self.fees.taker_cbps,
-                self.synced, self.queue)
+                self.synced, _core_queue_name(self.queue))
+
+
+def _core_queue_name(name: str) -> str:
+    # repr round-trips the float, so the core's exponent is the one Python parsed.
+    kind, n = parse_queue_model(name)
+    return kind if n is None else f"power:{n!r}"

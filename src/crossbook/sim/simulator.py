@@ -101,6 +101,19 @@ class Simulator:
         """The queue model's size ahead of a resting order; None when it is not resting."""
         return self._core.queue_ahead(order_id)
 
+    def queue_progress(self, order_id: int) -> float | None:
+        """How far a resting order has moved up its queue by the model's estimate:
+        ``1 - ahead / ahead_at_arrival`` (1.0 when nothing was ahead), from 0.0 when it
+        joined to 1.0 at the front, where the next trade at its price fills it. It is
+        the model's position estimate as a ratio, not a calibrated probability of a fill
+        (``benchmarks/validate_queue_models.py`` measures how often orders at a given
+        progress fill). None when the order is not resting."""
+        state = self._core.queue_state(order_id)
+        if state is None:
+            return None
+        ahead, at_arrival = state
+        return 1.0 if at_arrival == 0 else 1.0 - ahead / at_arrival
+
     def taken(self, venue: int, side: Side | int, price: int) -> int:
         return self._core.taken(venue, int(side), price)
 

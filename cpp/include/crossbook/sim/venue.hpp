@@ -91,6 +91,9 @@ class SimVenue {
   Int128 cash_ = 0;       // sums of notionals: no overflow for any int64 prices and sizes
   Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
   std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
+  // Size traded at each price since the feed last set that level: the part
+  // of the level's next decrease that trades explain (queue models).
+  std::unordered_map<Price, Qty> traded_[2];
   std::vector<Resting> resting_;             // by order id, ascending
 };
 
