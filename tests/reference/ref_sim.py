@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tests.reference.ref_queue import level_change
+
 BID, ASK = 1, 2
 ADD, UPDATE, DELETE, CLEAR, SYNCED, UNSYNCED = 1, 2, 3, 4, 16, 17
 F_LAST = 1
@@ -35,8 +37,10 @@ class RefVenue:
     maker_cbps: int
     taker_cbps: int
     synced: bool = True
+    queue: str = "conservative"  # a core queue model name (power as "power:<float repr>")
     book: dict[int, dict[int, int]] = field(default_factory=lambda: {BID: {}, ASK: {}})
     taken: dict[tuple[int, int], int] = field(default_factory=dict)
+    traded: dict[tuple[int, int], int] = field(default_factory=dict)  # since the level's last row
     levels: list[tuple[int, ...]] = field(default_factory=list)
     trades: list[tuple[int, ...]] = field(default_factory=list)
     next_level: int = 0
@@ -56,6 +60,7 @@ class RefSim:
         self.now = 0
         self.orders: dict[int, dict[str, int]] = {}
         self.ahead: dict[int, int] = {}  # resting order id -> size ahead of it
+        self.ahead_at_arrival: dict[int, int] = {}
         self.fills: list[dict[str, int]] = []
         self.responses: list[dict[str, int]] = []
         self.pending: list[tuple[int, int, int, str, tuple[int, ...]]] = []
@@ -140,8 +145,11 @@ class RefSim:
         if action == CLEAR:
             v.book = {BID: {}, ASK: {}}
             v.taken = {}
+            v.traded = {}
             return
         new = 0 if action == DELETE else size
+        prev = v.book[side].get(price, 0)
+        traded = v.traded.pop((side, price), 0)
         if new:
             v.book[side][price] = new
         else:
@@ -150,11 +158,13 @@ class RefSim:
         for oid, ahead in self.ahead.items():
             o = self.orders[oid]
             if o["venue"] == vi and o["side"] == side and o["price"] == price:
-                self.ahead[oid] = min(ahead, new)
+                self.ahead[oid] = level_change(v.queue, ahead, prev, new, traded)
 
     def _trade(self, vi: int, row: tuple[int, ...]) -> None:
         price, size, aggressor = row[2], row[3], row[4]
         hit = ASK if aggressor == BID else BID
+        v = self.venues[vi]
+        v.traded[(hit, price)] = v.traded.get((hit, price), 0) + size
         for oid in sorted(self.ahead):
             o = self.orders[oid]
             if o["venue"] != vi or o["side"] != hit:
@@ -170,6 +180,7 @@ class RefSim:
                 self._fill(o, o["price"], min(reach, leaves), MAKER)
         for oid in [i for i in self.ahead if self.orders[i]["status"] == FILLED]:
             del self.ahead[oid]
+            del self.ahead_at_arrival[oid]
 
     # -- venue rules ------------------------------------------------------------------------------
     def _walk(self, vi: int, o: dict[str, int], want: int) -> list[tuple[int, int]]:
@@ -221,13 +232,18 @@ class RefSim:
             o["status"], o["reason"] = CANCELLED, R_REMAINDER
             self._send(o, K_CANCELLED, R_REMAINDER)
             return
-        self.ahead[o["order_id"]] = v.book[o["side"]].get(o["price"], 0)
+        self._join(o)
+
+    def _join(self, o: dict[str, int]) -> None:
+        ahead = self.venues[o["venue"]].book[o["side"]].get(o["price"], 0)
+        self.ahead[o["order_id"]] = self.ahead_at_arrival[o["order_id"]] = ahead
 
     def _cancel(self, o: dict[str, int]) -> None:
         if o["order_id"] not in self.ahead:
             self._send(o, CANCEL_REJECTED, R_UNKNOWN)
             return
         del self.ahead[o["order_id"]]
+        del self.ahead_at_arrival[o["order_id"]]
         o["status"], o["reason"] = CANCELLED, R_USER_CANCEL
         self._send(o, K_CANCELLED, R_USER_CANCEL)
 
@@ -247,7 +263,7 @@ class RefSim:
         o["size"] = o["filled"] + leaves
         if not keeps:
             o["price"] = price
-            self.ahead[o["order_id"]] = self.venues[vi].book[o["side"]].get(price, 0)
+            self._join(o)
         self._send(o, MODIFIED)
 
     def _fill(self, o: dict[str, int], price: int, size: int, liquidity: int) -> None:
