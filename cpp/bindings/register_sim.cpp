@@ -145,6 +145,13 @@ void register_inputs(py::class_<PySimulator>& cls) {
              sim.add_trades(checked_venue(sim, venue), a.data(), static_cast<std::size_t>(a.shape(0)));
            },
            py::arg("venue"), py::arg("rows"))
+      .def("set_impact",
+           [](PySimulator& s, std::size_t venue, Price price_step, Qty size_unit, std::int64_t decay_ns) {
+             Simulator& sim = s.idle();
+             sim.set_impact(checked_venue(sim, venue),
+                            std::make_unique<LinearDecayImpact>(price_step, size_unit, decay_ns));
+           },
+           py::arg("venue"), py::arg("price_step"), py::arg("size_unit"), py::arg("decay_ns"))
       .def("set_subscriptions", [](PySimulator& s, std::uint32_t mask) { s.idle().set_subscriptions(mask); },
            py::arg("mask"))
       .def("submit",

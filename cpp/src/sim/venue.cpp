@@ -85,7 +85,7 @@ Qty SimVenue::fillable(Side book_side, Price limit, bool market, Qty want) const
   const Side order_side = opposite(book_side);
   Qty total = 0;
   book_.side(book_side).for_each([&](const Level& l) {
-    if (!market && !within(order_side, limit, l.price)) return false;
+    if (!market && !within(order_side, limit, met(l.price))) return false;
     total += std::min(available(book_side, l), want - total);
     return total < want;
   });
@@ -151,6 +151,7 @@ void SimVenue::apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& led
 void SimVenue::arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger) {
   SimOrder& o = ledger.order(id);
   o.ts_arrival_ns = now_ns;
+  update_shift(now_ns);
   const auto side = static_cast<Side>(o.side);
   const bool market = o.type == static_cast<std::uint8_t>(OrderType::Market);
   Reason refusal = Reason::None;
@@ -185,7 +186,7 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   std::vector<std::pair<Price, Qty>> walk;
   Qty want = o.size - o.filled;
   book_.side(book_side).for_each([&](const Level& l) {
-    if (!market && !within(side, o.price, l.price)) return false;
+    if (!market && !within(side, o.price, met(l.price))) return false;
     const Qty q = std::min(available(book_side, l), want);
     if (q > 0) walk.emplace_back(l.price, q);
     want -= q;
@@ -193,7 +194,8 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   });
   for (const auto& [price, size] : walk) {
     taken_[slot(book_side)][price] += size;
-    fill(o, price, size, Liquidity::Taker, now_ns, ledger);
+    fill(o, met(price), size, Liquidity::Taker, now_ns, ledger);
+    if (impact_) impact_->on_taker_fill(now_ns, side == Side::Bid ? size : -size);
   }
 }
 
@@ -239,6 +241,7 @@ void SimVenue::arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledg
 void SimVenue::arrive_modify(std::uint64_t id, Price price, Qty leaves, std::int64_t now_ns,
                              Ledger& ledger) {
   SimOrder& o = ledger.order(id);
+  update_shift(now_ns);
   Reason refusal = Reason::None;
   if (!queue_of(id))
     refusal = Reason::UnknownOrder;
@@ -272,6 +275,17 @@ void SimVenue::send(const SimOrder& o, ResponseKind kind, std::int64_t now_ns, L
                                           ? o.size - o.filled : 0,
                                       0, index_, static_cast<std::uint8_t>(kind), o.status,
                                       static_cast<std::uint8_t>(reason), 0});
+}
+
+void SimVenue::update_shift(std::int64_t now_ns) { shift_ = impact_ ? impact_->shift(now_ns) : 0; }
+
+Price SimVenue::met(Price level_price) const {
+  Price out = 0;
+  if (__builtin_add_overflow(level_price, shift_, &out) || out <= 0)
+    throw InvalidInput("venue " + std::to_string(index_) + ": market impact moves price " +
+                       std::to_string(level_price) + " out of range (shift " +
+                       std::to_string(shift_) + ")");
+  return out;
 }
 
 void SimVenue::erase_resting(std::uint64_t id) {

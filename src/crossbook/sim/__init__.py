@@ -44,7 +44,7 @@ the surface a live execution client would also offer.
 
 from __future__ import annotations
 
-from crossbook.sim.models import ConstantLatency, Fees, VenueConfig
+from crossbook.sim.models import ConstantLatency, Fees, Impact, VenueConfig
 from crossbook.sim.records import (
     Account,
     BookRow,
@@ -67,6 +67,7 @@ __all__ = [
     "ConstantLatency",
     "EventKind",
     "Fees",
+    "Impact",
     "Liquidity",
     "OrderStatus",
     "Reason",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
 
-__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "VenueConfig", "parse_queue_model"]
+__all__ = ["QUEUE_MODELS", "ConstantLatency", "Fees", "Impact", "VenueConfig", "parse_queue_model"]
 
 #: Queue models the core knows; "power:N" takes an exponent N >= 0 (e.g. "power:3").
 #: Formulas: cpp/include/crossbook/sim/queue_model.hpp.
@@ -74,10 +74,30 @@ class Fees:
 
 
 @dataclass(frozen=True, slots=True)
+class Impact:
+    """Market impact of the strategy's own taker fills (cpp/include/crossbook/sim/
+    impact_model.hpp). A taker fill of signed size ``q`` (+ buy, - sell) shifts the whole
+    book the strategy's later orders at that venue meet (their taker walk, limit and
+    post-only checks, and the fill prices) by ``trunc(q * price_step / size_unit)`` price
+    units, decaying linearly to nothing over ``decay_ns``; shifts of several fills add
+    up. Recorded trades, and so maker fills, are not shifted."""
+
+    price_step: int
+    size_unit: int
+    decay_ns: int
+
+    def __post_init__(self) -> None:
+        _check_int("price_step", self.price_step, 0, 2**63 - 1)
+        _check_int("size_unit", self.size_unit, 1, 2**63 - 1)
+        _check_int("decay_ns", self.decay_ns, 1, 2**63 - 1)
+
+
+@dataclass(frozen=True, slots=True)
 class VenueConfig:
     """One simulated (venue, symbol). ``synced`` is the book's state before the feed
     says otherwise; ``tick`` is a speed hint for the book, as for L2Book. ``queue`` names
-    the queue model of resting orders (see :data:`QUEUE_MODELS`)."""
+    the queue model of resting orders (see :data:`QUEUE_MODELS`); ``impact`` turns on
+    market impact (off by default)."""
 
     price_exp: int = 0
     size_exp: int = 0
@@ -87,6 +107,7 @@ class VenueConfig:
     tick: int = 1
     synced: bool = True
     name: str = ""
+    impact: Impact | None = None
 
     def __post_init__(self) -> None:
         parse_queue_model(self.queue)

@@ -48,6 +48,10 @@ class Simulator:
             raise ValueError("a simulation needs at least one venue")
         self.venues = tuple(venues)
         self._core = _core.Simulator([v.core_args() for v in self.venues])
+        for i, v in enumerate(self.venues):
+            if v.impact is not None:
+                self._core.set_impact(i, v.impact.price_step, v.impact.size_unit,
+                                      v.impact.decay_ns)
         self._last_input_ns: int | None = None
 
     # -- input ---------------------------------------------------------------------------

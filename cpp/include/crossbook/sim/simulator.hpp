@@ -87,6 +87,10 @@ class Simulator {
   void add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n);
   void add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n);
   void set_subscriptions(std::uint32_t mask) { subscriptions_ = mask; }
+  /// Turns on market impact at `venue` (impact_model.hpp) for the orders that arrive from now on.
+  void set_impact(std::size_t venue, std::unique_ptr<LinearDecayImpact> impact) {
+    venues_.at(venue).venue.set_impact(std::move(impact));
+  }
 
   /// Requests decided at now(). Invalid arguments throw InvalidInput; what
   /// the venue refuses comes back as an answer with a Reason.

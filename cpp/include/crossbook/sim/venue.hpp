@@ -11,6 +11,7 @@
 
 #include "crossbook/l2_book.hpp"
 #include "crossbook/sim/fee_model.hpp"
+#include "crossbook/sim/impact_model.hpp"
 #include "crossbook/sim/queue_model.hpp"
 #include "crossbook/sim/types.hpp"
 
@@ -57,6 +58,8 @@ class SimVenue {
   /// Queue place of an open resting order; nullptr when it is not resting here.
   const QueueState* queue_of(std::uint64_t id) const;
   std::size_t open_count() const { return resting_.size(); }
+  /// Turns on market impact (impact_model.hpp) for the orders that arrive from now on.
+  void set_impact(std::unique_ptr<LinearDecayImpact> impact) { impact_ = std::move(impact); }
 
  private:
   // Side and price are copied from the order so that a feed row, which comes
@@ -80,6 +83,10 @@ class SimVenue {
   void send(const SimOrder& o, ResponseKind kind, std::int64_t now_ns, Ledger& ledger,
             Reason reason = Reason::None);
   void erase_resting(std::uint64_t id);
+  /// Sets shift_ to the impact at `now_ns`; every arrival starts with it.
+  void update_shift(std::int64_t now_ns);
+  /// A recorded level's price as the strategy's order meets it (shifted by the impact).
+  Price met(Price level_price) const;
 
   std::uint32_t index_;
   L2Book book_;
@@ -95,6 +102,8 @@ class SimVenue {
   // of the level's next decrease that trades explain (queue models).
   std::unordered_map<Price, Qty> traded_[2];
   std::vector<Resting> resting_;             // by order id, ascending
+  std::unique_ptr<LinearDecayImpact> impact_;  // null: no impact
+  Price shift_ = 0;                            // the impact at the current arrival
 };
 
 /// Throws InvalidInput naming row `index` of `what` when it is not a usable
