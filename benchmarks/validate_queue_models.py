@@ -201,7 +201,10 @@ class Row:
     orders: int
     filled_truth: int
     filled_model: int
+    early: int  # filled in the model, not in truth
+    missed: int  # filled in truth, not in the model
     outcome_match: float
+    same_time: float  # of the orders both fill, the share filled at the same time
     median_error_ms: float
     p90_abs_error_ms: float
 
@@ -217,7 +220,9 @@ def score(data: str, model: str, truth: npt.NDArray[np.void], got: npt.NDArray[n
     err_ms = (g_fill[both] - t_fill[both]) / NS_PER_MS
     return Row(
         data, model, int(keep.sum()), int((t_fill >= 0).sum()), int((g_fill >= 0).sum()),
+        int(((g_fill >= 0) & (t_fill < 0)).sum()), int(((t_fill >= 0) & (g_fill < 0)).sum()),
         float(((t_fill >= 0) == (g_fill >= 0)).mean()) if keep.any() else math.nan,
+        float((err_ms == 0).mean()) if len(err_ms) else math.nan,
         float(np.median(err_ms)) if len(err_ms) else math.nan,
         float(np.percentile(np.abs(err_ms), 90)) if len(err_ms) else math.nan,
     )
@@ -239,13 +244,13 @@ def validate(sets: list[Dataset], n_orders: int, seed: int, models: tuple[str, .
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| data | model | orders | filled (truth / model) | outcome match | "
-            "fill-time error median (ms) | p90 abs error (ms) |")
-    lines = [head, "|" + "---|" * 7]
+    head = ("| data | model | orders | filled (truth / model) | early / missed | outcome match "
+            "| same fill time | fill-time error median (ms) | p90 abs error (ms) |")
+    lines = [head, "|" + "---|" * 9]
     for r in rows:
         lines.append(f"| {r.data} | {r.model} | {r.orders} | {r.filled_truth} / "
-                     f"{r.filled_model} | {r.outcome_match:.1%} | {r.median_error_ms:.3f} | "
-                     f"{r.p90_abs_error_ms:.3f} |")
+                     f"{r.filled_model} | {r.early} / {r.missed} | {r.outcome_match:.1%} | "
+                     f"{r.same_time:.1%} | {r.median_error_ms:.3f} | {r.p90_abs_error_ms:.3f} |")
     return "\n".join(lines)
 
 
