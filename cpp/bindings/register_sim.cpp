@@ -49,8 +49,8 @@ using namespace crossbook::sim;
 using VenueArgs = std::tuple<int, int, Price, std::int64_t, std::int64_t, std::int32_t, std::int32_t,
                              bool, std::string>;
 
-// Names as crossbook.sim.models.queue_model_name writes them; "power:N"
-// takes a decimal exponent N >= 0.
+// Names as crossbook.sim.models.VenueConfig.core_args passes them; "power:N"
+// takes a decimal exponent N >= 0 (a Python float's repr).
 std::unique_ptr<QueueModel> queue_model(const std::string& name) {
   if (name == "conservative") return std::make_unique<ConservativeQueue>();
   if (name == "linear") return std::make_unique<LinearQueue>();

@@ -84,3 +84,9 @@ def test_the_kick_grows_with_the_size_and_rounds_toward_zero() -> None:
 def test_bad_parameters_are_refused(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         Impact(**{"price_step": 1, "size_unit": 1, "decay_ns": 1, **bad})
+
+
+def test_a_shifted_price_stays_at_least_one() -> None:
+    sim = _sim(Impact(price_step=1000, size_unit=1, decay_ns=100))
+    _at(sim, 10, 0, ASK, 3, None)  # kick -3000: the bids at 99 would be met below zero
+    assert _fills(sim, _at(sim, 10, 0, ASK, 1, None)) == [(1, 1)]

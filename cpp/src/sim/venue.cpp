@@ -280,12 +280,9 @@ void SimVenue::send(const SimOrder& o, ResponseKind kind, std::int64_t now_ns, L
 void SimVenue::update_shift(std::int64_t now_ns) { shift_ = impact_ ? impact_->shift(now_ns) : 0; }
 
 Price SimVenue::met(Price level_price) const {
-  Price out = 0;
-  if (__builtin_add_overflow(level_price, shift_, &out) || out <= 0)
-    throw InvalidInput("venue " + std::to_string(index_) + ": market impact moves price " +
-                       std::to_string(level_price) + " out of range (shift " +
-                       std::to_string(shift_) + ")");
-  return out;
+  // Saturates rather than throws: it runs mid-walk, after fills that must stand.
+  const Int128 out = static_cast<Int128>(level_price) + shift_;
+  return static_cast<Price>(std::clamp<Int128>(out, 1, std::numeric_limits<Price>::max()));
 }
 
 void SimVenue::erase_resting(std::uint64_t id) {

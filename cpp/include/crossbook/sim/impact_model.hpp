@@ -8,7 +8,8 @@
 // decaying linearly to nothing over decay_ns:
 //     shift(t) = sum over fills of trunc(kick * (decay_ns - (t - t0)) / decay_ns)
 // for the fills with t - t0 < decay_ns. After buys the book is higher (later buys
-// pay more), after sells lower. Trades in the recording, and so maker fills, are
+// pay more), after sells lower; a shifted price stays >= 1. The shift is taken when
+// an order arrives: one order's walk does not move the levels it walks. Trades in the recording, and so maker fills, are
 // not shifted: the model moves only what the strategy's own later orders meet.
 #pragma once
 

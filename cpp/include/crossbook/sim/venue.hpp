@@ -85,7 +85,8 @@ class SimVenue {
   void erase_resting(std::uint64_t id);
   /// Sets shift_ to the impact at `now_ns`; every arrival starts with it.
   void update_shift(std::int64_t now_ns);
-  /// A recorded level's price as the strategy's order meets it (shifted by the impact).
+  /// A recorded level's price as the strategy's order meets it: shifted by the
+  /// impact, and kept within [1, INT64_MAX].
   Price met(Price level_price) const;
 
   std::uint32_t index_;
