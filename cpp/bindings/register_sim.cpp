@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -49,9 +50,26 @@ using namespace crossbook::sim;
 using VenueArgs = std::tuple<int, int, Price, std::int64_t, std::int64_t, std::int32_t, std::int32_t,
                              bool, std::string>;
 
+// Names as crossbook.sim.models.VenueConfig.core_args passes them; "power:N"
+// takes a decimal exponent N >= 0 (a Python float's repr).
 std::unique_ptr<QueueModel> queue_model(const std::string& name) {
   if (name == "conservative") return std::make_unique<ConservativeQueue>();
-  throw py::value_error("unknown queue model '" + name + "' (known: conservative)");
+  if (name == "linear") return std::make_unique<LinearQueue>();
+  if (name == "log") return std::make_unique<LogQueue>();
+  if (name.rfind("power:", 0) == 0) {
+    const std::string text = name.substr(6);
+    std::size_t used = 0;
+    double n = -1;
+    try {
+      n = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size())
+      throw py::value_error("queue model '" + name + "': the exponent is not a number");
+    return std::make_unique<PowerQueue>(n);
+  }
+  throw py::value_error("unknown queue model '" + name + "' (known: conservative, linear, log, power:N)");
 }
 
 std::vector<VenueSpec> make_specs(const std::vector<VenueArgs>& venues) {
@@ -184,6 +202,13 @@ void register_inputs(py::class_<PySimulator>& cls) {
              sim.set_latency(checked_venue(sim, venue), std::make_unique<TableLatency>(std::move(table)));
            },
            py::arg("venue"), py::arg("rows"))
+      .def("set_impact",
+           [](PySimulator& s, std::size_t venue, Price price_step, Qty size_unit, std::int64_t decay_ns) {
+             Simulator& sim = s.idle();
+             sim.set_impact(checked_venue(sim, venue),
+                            std::make_unique<LinearDecayImpact>(price_step, size_unit, decay_ns));
+           },
+           py::arg("venue"), py::arg("price_step"), py::arg("size_unit"), py::arg("decay_ns"))
       .def("set_subscriptions", [](PySimulator& s, std::uint32_t mask) { s.idle().set_subscriptions(mask); },
            py::arg("mask"))
       .def("submit",
@@ -294,6 +319,16 @@ void register_venue_reads(py::class_<PySimulator>& cls) {
              const QueueState* q = sim.venue(orders[id - 1].venue).queue_of(id);
              if (!q) return std::nullopt;
              return q->ahead;
+           },
+           py::arg("order_id"))
+      .def("queue_state",
+           [](PySimulator& s, std::uint64_t id) -> std::optional<std::tuple<Qty, Qty>> {
+             const Simulator& sim = s.idle();
+             const auto& orders = sim.ledger().orders;
+             if (id == 0 || id > orders.size()) return std::nullopt;
+             const QueueState* q = sim.venue(orders[id - 1].venue).queue_of(id);
+             if (!q) return std::nullopt;
+             return std::make_tuple(q->ahead, q->ahead_at_arrival);
            },
            py::arg("order_id"))
       .def("pnl",

@@ -11,91 +11,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-BID, ASK = 1, 2
-ADD, UPDATE, DELETE, CLEAR, SYNCED, UNSYNCED = 1, 2, 3, 4, 16, 17
-F_LAST = 1
-PENDING, OPEN, FILLED, CANCELLED, REJECTED = 1, 2, 3, 4, 5
-(R_NONE, R_NOT_SYNCED, R_POST_ONLY, R_FOK, R_UNKNOWN, R_REMAINDER, R_MODIFY_CROSS,
- R_USER_CANCEL, R_STOP_WAITING) = range(9)
-(ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED,
- TRIGGERED) = range(1, 9)
-MAKER, TAKER = 1, 2
-LIMIT, MARKET, STOP, STOP_LIMIT = 1, 2, 3, 4
-F_POST_ONLY, F_TRIGGERED = 1, 2
-GTC, IOC, FOK = 1, 2, 3
-RESET, ARRIVAL, ANSWER, TIMER = 0, 1, 2, 3
-FEE_DENOMINATOR = 1_000_000
-(R_SIZE, R_NOTIONAL, R_POSITION, R_NET, R_OPEN, R_RATE, R_BREAKER, R_KILL, R_LOSS,
- R_DRAWDOWN) = range(16, 26)
-E_REFUSED, E_TRIPPED, E_RESET, E_KILL = 1, 2, 3, 4
-NO_VENUE = 2**32 - 1
+from tests.reference.ref_codes import (
+    BID, ASK, DELETE, CLEAR, SYNCED, UNSYNCED, F_LAST, PENDING, OPEN, FILLED, CANCELLED,
+    REJECTED, R_NONE, R_NOT_SYNCED, R_POST_ONLY, R_FOK, R_UNKNOWN, R_REMAINDER, R_MODIFY_CROSS,
+    R_USER_CANCEL, R_STOP_WAITING, ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED,
+    CANCEL_REJECTED, MODIFY_REJECTED, TRIGGERED, MAKER, TAKER, LIMIT, MARKET, STOP, STOP_LIMIT,
+    F_POST_ONLY, F_TRIGGERED, GTC, FOK, ARRIVAL, ANSWER, TIMER, FEE_DENOMINATOR, R_KILL,
+    E_REFUSED,
+)
+from tests.reference.ref_latency import RefEmpirical, RefTable, RefUniform
+from tests.reference.ref_queue import level_change
+from tests.reference.ref_risk import RefRisk
 
 
 def fee_of(notional: int, cbps: int) -> int:
     """ceil(notional * cbps / 10**6)."""
     return -((-notional * cbps) // FEE_DENOMINATOR)
-
-
-MASK64 = 2**64 - 1
-
-
-class SplitMix64:
-    """splitmix64, as cpp/include/crossbook/sim/latency_model.hpp, in Python ints."""
-
-    def __init__(self, seed: int) -> None:
-        self.state = seed
-
-    def next(self) -> int:
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        return z ^ (z >> 31)
-
-    def below(self, bound: int) -> int:
-        """Lemire's unbiased draw in [0, bound)."""
-        m = self.next() * bound
-        if m & MASK64 < bound:
-            threshold = (2**64 - bound) % bound
-            while m & MASK64 < threshold:
-                m = self.next() * bound
-        return m >> 64
-
-
-def _split(seed: int) -> tuple[SplitMix64, SplitMix64]:
-    root = SplitMix64(seed)
-    return SplitMix64(root.next()), SplitMix64(root.next())
-
-
-class RefEmpirical:
-    def __init__(self, entry_ns: Sequence[int], response_ns: Sequence[int], seed: int) -> None:
-        self.samples = (list(entry_ns), list(response_ns))
-        self.rngs = _split(seed)
-
-    def delay(self, which: int, ts: int) -> int:
-        return self.samples[which][self.rngs[which].below(len(self.samples[which]))]
-
-
-class RefUniform:
-    def __init__(self, entry: tuple[int, int], response: tuple[int, int], seed: int) -> None:
-        self.ranges = (entry, response)
-        self.rngs = _split(seed)
-
-    def delay(self, which: int, ts: int) -> int:
-        lo, hi = self.ranges[which]
-        return lo + self.rngs[which].below(hi - lo + 1)
-
-
-class RefTable:
-    def __init__(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        self.rows = list(rows)
-
-    def delay(self, which: int, ts: int) -> int:
-        row = self.rows[0]
-        for r in self.rows:
-            if r[0] <= ts:
-                row = r
-        return row[1 + which]
 
 
 @dataclass
@@ -111,8 +42,10 @@ class RefVenue:
     latency: RefEmpirical | RefUniform | RefTable | None = None
     last_arrival: int | None = None
     last_delivery: int | None = None
+    queue: str = "conservative"  # a core queue model name (power as "power:<float repr>")
     book: dict[int, dict[int, int]] = field(default_factory=lambda: {BID: {}, ASK: {}})
     taken: dict[tuple[int, int], int] = field(default_factory=dict)
+    traded: dict[tuple[int, int], int] = field(default_factory=dict)  # since the level's last row
     levels: list[tuple[int, ...]] = field(default_factory=list)
     trades: list[tuple[int, ...]] = field(default_factory=list)
     next_level: int = 0
@@ -138,6 +71,7 @@ class RefSim:
         self.orders: dict[int, dict[str, int]] = {}
         self.ahead: dict[int, int] = {}  # resting order id -> size ahead of it
         self.stops: set[int] = set()  # ids of the stop orders waiting for their trigger
+        self.ahead_at_arrival: dict[int, int] = {}
         self.fills: list[dict[str, int]] = []
         self.responses: list[dict[str, int]] = []
         self.pending: list[tuple[int, int, int, str, tuple[int, ...]]] = []
@@ -259,6 +193,7 @@ class RefSim:
         elif action == CLEAR:
             v.book = {BID: {}, ASK: {}}
             v.taken = {}
+            v.traded = {}
         else:
             self._set_level(vi, row)
         if row[7] & F_LAST:
@@ -268,6 +203,8 @@ class RefSim:
         v = self.venues[vi]
         price, size, side, action = row[2], row[3], row[5], row[6]
         new = 0 if action == DELETE else size
+        prev = v.book[side].get(price, 0)
+        traded = v.traded.pop((side, price), 0)
         if new:
             v.book[side][price] = new
         else:
@@ -276,11 +213,13 @@ class RefSim:
         for oid, ahead in self.ahead.items():
             o = self.orders[oid]
             if o["venue"] == vi and o["side"] == side and o["price"] == price:
-                self.ahead[oid] = min(ahead, new)
+                self.ahead[oid] = level_change(v.queue, ahead, prev, new, traded)
 
     def _trade(self, vi: int, row: tuple[int, ...]) -> None:
         price, size, aggressor = row[2], row[3], row[4]
         hit = ASK if aggressor == BID else BID
+        v = self.venues[vi]
+        v.traded[(hit, price)] = v.traded.get((hit, price), 0) + size
         for oid in sorted(self.ahead):
             o = self.orders[oid]
             if o["venue"] != vi or o["side"] != hit:
@@ -296,6 +235,7 @@ class RefSim:
                 self._fill(o, o["price"], min(reach, leaves), MAKER)
         for oid in [i for i in self.ahead if self.orders[i]["status"] == FILLED]:
             del self.ahead[oid]
+            del self.ahead_at_arrival[oid]
         for oid in sorted(self.stops):
             o = self.orders[oid]
             if o["venue"] == vi and (price >= o["trigger_price"] if o["side"] == BID
@@ -376,13 +316,18 @@ class RefSim:
             o["status"], o["reason"] = CANCELLED, R_REMAINDER
             self._send(o, K_CANCELLED, R_REMAINDER)
             return
-        self.ahead[o["order_id"]] = v.book[o["side"]].get(o["price"], 0)
+        self._join(o)
+
+    def _join(self, o: dict[str, int]) -> None:
+        ahead = self.venues[o["venue"]].book[o["side"]].get(o["price"], 0)
+        self.ahead[o["order_id"]] = self.ahead_at_arrival[o["order_id"]] = ahead
 
     def _cancel(self, o: dict[str, int], reason: int = R_USER_CANCEL) -> None:
         if o["order_id"] in self.stops:
             self.stops.remove(o["order_id"])
         elif o["order_id"] in self.ahead:
             del self.ahead[o["order_id"]]
+            del self.ahead_at_arrival[o["order_id"]]
         else:
             self._send(o, CANCEL_REJECTED, R_UNKNOWN)
             return
@@ -407,7 +352,7 @@ class RefSim:
         o["size"] = o["filled"] + leaves
         if not keeps:
             o["price"] = price
-            self.ahead[o["order_id"]] = self.venues[vi].book[o["side"]].get(price, 0)
+            self._join(o)
         self._send(o, MODIFIED)
 
     def _fill(self, o: dict[str, int], price: int, size: int, liquidity: int) -> None:
@@ -457,178 +402,3 @@ class RefSim:
     def pnl(self, vi: int, mark: int) -> int:
         v = self.venues[vi]
         return v.cash + v.position * mark - v.fees
-
-
-class RefRisk:
-    """The risk engine's rules (crossbook/sim/risk.py), recomputed from the orders and
-    fills at each use."""
-
-    def __init__(self, sim: RefSim, portfolio: dict[str, object]) -> None:
-        self.sim = sim
-        self.p = portfolio
-        self.events: list[dict[str, int]] = []
-        self.sent: list[list[int]] = [[] for _ in sim.venues]  # send times per venue
-        self.modifying: dict[int, int] = {}  # order id -> open size of its modifies in flight
-        self.last_trade: list[int | None] = [None] * len(sim.venues)
-        self.fills_seen = 0
-        self.peak = 0
-        self.tripped = False
-        self.reset_ns = 0
-        self.killed = False
-        self.flattening = False
-        self.flatten_from = 0
-        self.flatten_ids: set[int] = set()
-
-    def event(self, kind: int, venue: int, oid: int, why: tuple[int, int, int]) -> None:
-        self.events.append(dict(ts_ns=self.sim.now, order_id=oid, value_lo=why[1] % 2**64,
-                                value_hi=why[1] >> 64, limit_lo=why[2] % 2**64,
-                                limit_hi=why[2] >> 64, venue=venue, kind=kind, reason=why[0]))
-
-    def _live(self, o: dict[str, int]) -> bool:
-        return o["status"] in (PENDING, OPEN)
-
-    def _worst(self, venue: int, side: int) -> int:
-        sign = 1 if side == BID else -1
-        return sign * self.sim.venues[venue].position + sum(
-            o["size"] - o["filled"] + self.modifying.get(o["order_id"], 0)
-            for o in self.sim.orders.values()
-            if o["venue"] == venue and o["side"] == side and self._live(o))
-
-    def _notional(self, o: dict[str, int], price: int, size: int) -> int | None:
-        if o["type"] in (LIMIT, STOP_LIMIT):
-            return price * size
-        if o["type"] == STOP:
-            return o["trigger_price"] * size
-        v = self.sim.venues[o["venue"]]
-        book_side = ASK if o["side"] == BID else BID
-        deepest, want = None, size
-        for p in sorted(v.book[book_side], reverse=book_side == BID):
-            avail = max(0, v.book[book_side][p] - v.taken.get((book_side, p), 0))
-            if avail:
-                deepest = p
-            want -= min(avail, want)
-            if want == 0:
-                break
-        if deepest is None:
-            deepest = self.mark(o["venue"])
-        return None if deepest is None else deepest * size
-
-    def check(self, o: dict[str, int], price: int, size: int, new: bool) -> tuple[int, int, int] | None:
-        self.maybe_reset()
-        venue, lim = o["venue"], self.sim.venues[o["venue"]].risk
-        if self.killed:
-            return R_KILL, 0, 0
-        if self.tripped:
-            return R_BREAKER, self.reset_ns, 0
-        if (cap := lim.get("max_order_size")) is not None and size > cap:
-            return R_SIZE, size, cap
-        if (cap := lim.get("max_order_notional")) is not None:
-            n = self._notional(o, price, size)
-            if n is None or n > cap:
-                return R_NOTIONAL, -1 if n is None else n, cap
-        if (cap := lim.get("max_position")) is not None and self._worst(venue, o["side"]) + size > cap:
-            return R_POSITION, self._worst(venue, o["side"]) + size, cap
-        asset = self.sim.venues[venue].asset
-        nets: dict[str, int] = self.p.get("max_net_position", {})  # type: ignore[assignment]
-        if asset in nets:
-            worst = size + sum(self._worst(i, o["side"]) for i, v in enumerate(self.sim.venues)
-                               if v.asset == asset)
-            if worst > nets[asset]:
-                return R_NET, worst, nets[asset]
-        if new and (cap := lim.get("max_open_orders")) is not None:
-            n = 1 + sum(1 for x in self.sim.orders.values() if x["venue"] == venue and self._live(x))
-            if n > cap:
-                return R_OPEN, n, cap
-        if (cap := lim.get("max_orders_per_window")) is not None:
-            window = lim.get("window_ns") or 1_000_000_000
-            n = 1 + sum(1 for t in self.sent[venue] if self.sim.now - t < window)
-            if n > cap:
-                return R_RATE, n, cap
-        return None
-
-    def maybe_reset(self) -> None:
-        if self.tripped and self.sim.now >= self.reset_ns:
-            self.tripped = False
-            now, self.sim.now = self.sim.now, self.reset_ns
-            self.event(E_RESET, NO_VENUE, 0, (R_BREAKER, 0, 0))
-            self.sim.now = now
-
-    def mark(self, venue: int) -> int | None:
-        v = self.sim.venues[venue]
-        if v.book[BID] and v.book[ASK]:
-            return (max(v.book[BID]) + min(v.book[ASK])) // 2
-        if self.last_trade[venue] is not None:
-            return self.last_trade[venue]
-        fills = [f for f in self.sim.fills[:self.fills_seen] if f["venue"] == venue]
-        return fills[-1]["price"] if fills else None
-
-    def equity(self) -> int:
-        total = 0
-        for vi in range(len(self.sim.venues)):
-            fills = [f for f in self.sim.fills[:self.fills_seen] if f["venue"] == vi]
-            pos = sum(f["size"] if f["side"] == BID else -f["size"] for f in fills)
-            total += sum((-1 if f["side"] == BID else 1) * f["price"] * f["size"] - f["fee"]
-                         for f in fills)
-            if pos:
-                total += pos * (self.mark(vi) or 0)
-        return total
-
-    def _check_equity(self) -> None:
-        if self.p.get("max_loss") is None and self.p.get("max_drawdown") is None:
-            return
-        self.maybe_reset()
-        eq = self.equity()
-        self.peak = max(self.peak, eq)
-        if self.killed or self.tripped:
-            return
-        loss, dd = self.p.get("max_loss"), self.p.get("max_drawdown")
-        if isinstance(loss, int) and -eq > loss:
-            self._breach((R_LOSS, -eq, loss))
-        elif isinstance(dd, int) and self.peak - eq > dd:
-            self._breach((R_DRAWDOWN, self.peak - eq, dd))
-
-    def _breach(self, why: tuple[int, int, int]) -> None:
-        if self.p.get("on_breach") == "kill":
-            self.kill(bool(self.p.get("flatten_on_kill")), why)
-            return
-        pause_ns = self.p.get("pause_ns", 60_000_000_000)
-        assert isinstance(pause_ns, int)
-        self.tripped = True
-        self.reset_ns = min(self.sim.now + pause_ns, 2**63 - 1)
-        self.event(E_TRIPPED, NO_VENUE, 0, why)
-        self.sim.pending.append((self.reset_ns, RESET, self.sim.seq, "reset", ()))
-        self.sim.seq += 1
-
-    def message_end(self, venue: int) -> None:
-        if self.sim.venues[venue].position:
-            self._check_equity()
-
-    def after_event(self) -> None:
-        while self.fills_seen < len(self.sim.fills):
-            f = self.sim.fills[self.fills_seen]
-            self.fills_seen += 1
-            self._check_equity()
-            if self.flattening and self.fills_seen - 1 >= self.flatten_from \
-                    and f["order_id"] not in self.flatten_ids:
-                self._flatten(f["venue"], ASK if f["side"] == BID else BID, f["size"])
-
-    def kill(self, flatten: bool, why: tuple[int, int, int]) -> None:
-        if self.killed and (not flatten or self.flattening):
-            return
-        self.event(E_KILL, NO_VENUE, 0, why)
-        if not self.killed:
-            self.killed = True
-            for oid in sorted(self.sim.orders):
-                o = self.sim.orders[oid]
-                if self._live(o):
-                    self.sim._request(o["venue"], "kill_cancel", (oid,))
-        if flatten:
-            self.flattening = True
-            self.flatten_from = len(self.sim.fills)
-            for vi, v in enumerate(self.sim.venues):
-                if v.position:
-                    self._flatten(vi, ASK if v.position > 0 else BID, abs(v.position))
-
-    def _flatten(self, venue: int, side: int, size: int) -> None:
-        oid = self.sim.submit(venue, side, MARKET, GTC, 0, size, False, checked=False)
-        self.flatten_ids.add(oid)

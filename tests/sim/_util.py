@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from crossbook import dtypes
 
 
-def level_rows(rows: list[tuple[int, ...]]) -> npt.NDArray[np.void]:
+def level_rows(rows: Sequence[tuple[int, ...]]) -> npt.NDArray[np.void]:
     """(ts_exchange_ns, ts_recv_ns, price, size, count, side, action, flags) tuples."""
     return np.array(rows, dtype=dtypes.LEVEL_EVENT)
 

@@ -21,6 +21,7 @@ import crossbook
 from crossbook import cli_backtest
 from crossbook.cli import build_parser, main
 from crossbook.cli_backtest import prepare
+from crossbook.sim import ConstantLatency
 from crossbook.sim.backtest import run_backtest
 from crossbook.sim.feeds import Feeds, load_captures
 from crossbook.sim.report import build_report
@@ -140,8 +141,11 @@ def _reference(args: list[str]) -> tuple[Any, RefSim, LoggedStrategy]:
     feeds, configs, strategy = prepare(ns, Console(quiet=True))
     assert isinstance(strategy, LoggedStrategy)
     run = run_backtest(feeds.venues, configs, strategy)
-    ref = RefSim([RefVenue(c.latency.entry_ns, c.latency.response_ns, c.fees.maker_cbps,
-                           c.fees.taker_cbps, synced=False) for c in configs])
+    lats = [c.latency for c in configs]
+    assert all(isinstance(lat, ConstantLatency) for lat in lats)
+    ref = RefSim([RefVenue(lat.entry_ns, lat.response_ns, c.fees.maker_cbps, c.fees.taker_cbps,
+                           synced=False)
+                  for c, lat in zip(configs, lats) if isinstance(lat, ConstantLatency)])
     for v, f in zip(ref.venues, feeds.venues, strict=True):
         v.levels = [tuple(r) for r in f.levels.tolist()]
         v.trades = [tuple(r[:5]) for r in f.trades.tolist()]

@@ -20,7 +20,8 @@ from crossbook.sim import (
     UniformLatency,
     VenueConfig,
 )
-from tests.reference.ref_sim import RefEmpirical, RefSim, RefTable, RefUniform, RefVenue, SplitMix64
+from tests.reference.ref_latency import RefEmpirical, RefTable, RefUniform, SplitMix64
+from tests.reference.ref_sim import RefSim, RefVenue
 from tests.sim._util import as_dicts, level_rows
 
 BID, ASK = 1, 2

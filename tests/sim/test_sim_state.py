@@ -1,7 +1,7 @@
 """The C++ simulator and the plain-Python reference (tests/reference/ref_sim.py), driven alike.
 
 Two venues with random latency models (constant, seeded uniform, seeded samples, a table
-over time) and fees (rebates included); random feed rows (adds, updates, deletes, clears,
+over time) fees (rebates included) and queue models; random feed rows (adds, updates, deletes, clears,
 sync changes) and trades, orders of every kind (limit GTC, IOC, FOK, post-only, market,
 stop-market and stop-limit), cancels and modifies (known and unknown ids), trades aimed at
 resting orders and at waiting stops' triggers, and time advancing.
@@ -35,7 +35,8 @@ from crossbook.sim import (
     VenueConfig,
     VenueRisk,
 )
-from tests.reference.ref_sim import RefEmpirical, RefSim, RefTable, RefUniform, RefVenue
+from tests.reference.ref_latency import RefEmpirical, RefTable, RefUniform
+from tests.reference.ref_sim import RefSim, RefVenue
 from tests.sim._util import as_dicts, level_rows, trade_rows
 
 VENUES = 2
@@ -98,6 +99,10 @@ portfolios = st.fixed_dictionaries({
     "pause_ns": st.integers(0, 40), "flatten_on_kill": st.booleans(),
 })
 
+# Canonical names (as VenueConfig passes them to the core), the exponent's edges included.
+queues = st.sampled_from(["conservative", "linear", "log", "power:0.0", "power:0.5", "power:1.0",
+                          "power:3.0", "power:400.0"])
+
 
 def _has_resting(machine: SimMachine) -> bool:
     return bool(getattr(machine, "ref", None) and machine.ref.ahead)
@@ -110,18 +115,19 @@ def _has_stops(machine: SimMachine) -> bool:
 class SimMachine(RuleBasedStateMachine):
     @initialize(lat=st.lists(latency_models(), min_size=VENUES, max_size=VENUES),
                 fee=st.lists(st.tuples(fees, fees), min_size=VENUES, max_size=VENUES),
+                queue=st.lists(queues, min_size=VENUES, max_size=VENUES),
                 risk=st.lists(venue_risks, min_size=VENUES, max_size=VENUES), portfolio=portfolios)
-    def setup(self, lat: list[LatencyPair], fee: list[tuple[int, int]],
+    def setup(self, lat: list[LatencyPair], fee: list[tuple[int, int]], queue: list[str],
               risk: list[dict[str, int | None]], portfolio: dict[str, object]) -> None:
-        self.sim = Simulator([VenueConfig(latency=model, fees=Fees(m, t),
+        self.sim = Simulator([VenueConfig(latency=model, fees=Fees(m, t), queue=q,
                                           risk=VenueRisk(**vr), asset="X")  # type: ignore[arg-type]
-                              for (model, _), (m, t), vr in zip(lat, fee, risk)],
+                              for (model, _), (m, t), q, vr in zip(lat, fee, queue, risk)],
                              PortfolioRisk(**portfolio))  # type: ignore[arg-type]
         self.ref = RefSim([
-            RefVenue(model.entry_ns, model.response_ns, m, t, risk=vr, asset="X")
+            RefVenue(model.entry_ns, model.response_ns, m, t, queue=q, risk=vr, asset="X")
             if isinstance(model, ConstantLatency)
-            else RefVenue(0, 0, m, t, latency=ref, risk=vr, asset="X")
-            for (model, ref), (m, t), vr in zip(lat, fee, risk)
+            else RefVenue(0, 0, m, t, latency=ref, queue=q, risk=vr, asset="X")
+            for (model, ref), (m, t), q, vr in zip(lat, fee, queue, risk)
         ], portfolio)
         self.last_ts = [0] * VENUES  # per venue: feed rows must not go back
         self.levels: list[list[tuple[int, ...]]] = [[] for _ in range(VENUES)]
@@ -181,6 +187,32 @@ class SimMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 1000), gap=gaps, size=st.integers(0, 15))
     def level_at_order_again(self, pick: int, gap: int, size: int) -> None:
         self.level_at_order(pick, gap, size)
+
+    # An order joins a level, orders join behind it, maybe a trade at its price, then
+    # part of the level leaves and the feed runs: the path where the queue models split
+    # a decrease that the trade (if any) explains only in part.
+    @rule(venue=venues, side=sides, pick=st.integers(0, 1000), grow=st.integers(1, 9),
+          traded=st.integers(0, 4), drop=st.integers(1, 15))
+    def queue_churn(self, venue: int, side: int, pick: int, grow: int, traded: int,
+                    drop: int) -> None:
+        levels = sorted(self.ref.venues[venue].book[side])
+        if not levels:
+            return
+        price = levels[pick % len(levels)]
+        self.join_level(venue, side, pick, 1)
+        self._advance(max(v.entry_ns for v in self.ref.venues) + 1)
+        size = self.ref.venues[venue].book[side].get(price, 0) + grow
+        ts = self._ts(venue, 0)
+        self._add_level(venue, (ts, ts, price, size, 0, side, dtypes.UPDATE, dtypes.F_LAST))
+        if traded:  # after the row that grew the level: it explains part of the drop
+            row = (ts + 1, ts + 1, price, traded, 2 if side == 1 else 1)
+            self.sim.add_trades(venue, trade_rows([row]))
+            self.ref.venues[venue].trades.append(row)
+            self.trades[venue].append(row)
+        ts = self._ts(venue, 2)
+        self._add_level(venue, (ts, ts, price, max(0, size - drop), 0, side, dtypes.UPDATE,
+                                dtypes.F_LAST))
+        self._advance(ts - self.sim.now)
 
     @precondition(_has_resting)
     @rule(pick=st.integers(0, 1000), gap=gaps, size=sizes, through=st.integers(-1, 1))
@@ -296,6 +328,9 @@ class SimMachine(RuleBasedStateMachine):
             for oid, o in self.ref.orders.items():
                 if o["venue"] == vi:
                     assert self.sim.queue_ahead(oid) == self.ref.ahead.get(oid)
+                    assert self.sim._core.queue_state(oid) == (
+                        None if oid not in self.ref.ahead
+                        else (self.ref.ahead[oid], self.ref.ahead_at_arrival[oid]))
 
     @invariant()
     def fills_after_arrival(self) -> None:

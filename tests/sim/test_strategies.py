@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fractions import Fraction
 
 import pytest
@@ -19,7 +21,7 @@ ADD, UPDATE, DELETE, LAST = dtypes.ADD, dtypes.UPDATE, dtypes.DELETE, dtypes.F_L
 LATENCY = ConstantLatency(10, 5)
 
 
-def _feed(name: str, levels: list[tuple[int, ...]],
+def _feed(name: str, levels: Sequence[tuple[int, ...]],
           trades: list[tuple[int, ...]] | None = None) -> VenueFeed:
     return feed_from_arrays(name, "BTCUSDT", level_rows(levels), trade_rows(trades or []),
                             price_exp=0, size_exp=0)

@@ -101,7 +101,7 @@ Qty SimVenue::fillable(Side book_side, Price limit, bool market, Qty want) const
   const Side order_side = opposite(book_side);
   Qty total = 0;
   book_.side(book_side).for_each([&](const Level& l) {
-    if (!market && !within(order_side, limit, l.price)) return false;
+    if (!market && !within(order_side, limit, met(l.price))) return false;
     total += std::min(available(book_side, l), want - total);
     return total < want;
   });
@@ -121,6 +121,8 @@ void SimVenue::apply_level(const LevelEvent& e) {
     book_.clear();
     taken_[0].clear();
     taken_[1].clear();
+    traded_[0].clear();
+    traded_[1].clear();
     return;
   }
   const auto side = static_cast<Side>(e.side);
@@ -129,12 +131,20 @@ void SimVenue::apply_level(const LevelEvent& e) {
   const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
   book_.update(side, e.price, new_size, e.count);
   taken_[slot(side)].erase(e.price);
+  auto& traded = traded_[slot(side)];
+  const auto it = traded.find(e.price);
+  const Qty traded_size = it == traded.end() ? 0 : it->second;
+  if (it != traded.end()) traded.erase(it);
   for (Resting& r : resting_)
-    if (r.side == side && r.price == e.price) queue_->on_level_change(r.queue, prev_size, new_size);
+    if (r.side == side && r.price == e.price)
+      queue_->on_level_change(r.queue, prev_size, new_size, traded_size);
 }
 
 void SimVenue::apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger) {
   const Side hit = opposite(static_cast<Side>(t.side));  // the side the aggressor traded against
+  Qty& traded = traded_[slot(hit)][t.price];
+  traded = traded > std::numeric_limits<Qty>::max() - t.size ? std::numeric_limits<Qty>::max()
+                                                              : traded + t.size;
   std::vector<std::pair<std::uint64_t, Qty>> fills;
   for (Resting& r : resting_) {
     if (r.side != hit) continue;
@@ -164,6 +174,7 @@ void SimVenue::trigger_stops(const TradeEvent& t, std::int64_t now_ns, Ledger& l
     SimOrder& o = ledger.order(id);
     o.flags |= kTriggered;
     send(o, ResponseKind::Triggered, now_ns, ledger);
+    update_shift(now_ns);
     // The stop was accepted, so what the venue would now refuse cancels it instead.
     const Reason why = synced_ ? book_refusal(o) : Reason::NotSynced;
     if (why != Reason::None) {
@@ -201,6 +212,7 @@ void SimVenue::execute(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
 void SimVenue::arrive_new(std::uint64_t id, std::int64_t now_ns, Ledger& ledger) {
   SimOrder& o = ledger.order(id);
   o.ts_arrival_ns = now_ns;
+  update_shift(now_ns);
   // A stop is checked against the book when it triggers, not now.
   const Reason why = !synced_ ? Reason::NotSynced : is_stop(o) ? Reason::None : book_refusal(o);
   if (why != Reason::None) {
@@ -227,7 +239,7 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   std::vector<std::pair<Price, Qty>> walk;
   Qty want = o.size - o.filled;
   book_.side(book_side).for_each([&](const Level& l) {
-    if (!market && !within(side, o.price, l.price)) return false;
+    if (!market && !within(side, o.price, met(l.price))) return false;
     const Qty q = std::min(available(book_side, l), want);
     if (q > 0) walk.emplace_back(l.price, q);
     want -= q;
@@ -235,7 +247,8 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
   });
   for (const auto& [price, size] : walk) {
     taken_[slot(book_side)][price] += size;
-    fill(o, price, size, Liquidity::Taker, now_ns, ledger);
+    fill(o, met(price), size, Liquidity::Taker, now_ns, ledger);
+    if (impact_) impact_->on_taker_fill(now_ns, side == Side::Bid ? size : -size);
   }
 }
 
@@ -285,6 +298,7 @@ void SimVenue::arrive_cancel(std::uint64_t id, std::int64_t now_ns, Ledger& ledg
 void SimVenue::arrive_modify(std::uint64_t id, Price price, Qty leaves, std::int64_t now_ns,
                              Ledger& ledger) {
   SimOrder& o = ledger.order(id);
+  update_shift(now_ns);
   Reason refusal = Reason::None;
   if (stop_waiting(id))
     refusal = Reason::StopWaiting;
@@ -320,6 +334,14 @@ void SimVenue::send(const SimOrder& o, ResponseKind kind, std::int64_t now_ns, L
                                           ? o.size - o.filled : 0,
                                       0, index_, static_cast<std::uint8_t>(kind), o.status,
                                       static_cast<std::uint8_t>(reason), 0});
+}
+
+void SimVenue::update_shift(std::int64_t now_ns) { shift_ = impact_ ? impact_->shift(now_ns) : 0; }
+
+Price SimVenue::met(Price level_price) const {
+  // Saturates rather than throws: it runs mid-walk, after fills that must stand.
+  const Int128 out = static_cast<Int128>(level_price) + shift_;
+  return static_cast<Price>(std::clamp<Int128>(out, 1, std::numeric_limits<Price>::max()));
 }
 
 void SimVenue::erase_resting(std::uint64_t id) {

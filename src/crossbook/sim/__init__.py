@@ -52,9 +52,13 @@ Design:
   unbiased bounded draw in integer arithmetic, so a seed gives the same delays everywhere),
   ``fee_model.hpp`` (maker/taker centi-bps as in :mod:`crossbook.arb.fees`; each fill's fee
   is ``ceil(notional * cbps / 10**6)`` so rounding never favours the strategy),
-  ``queue_model.hpp`` (conservative now; issue 11's linear/power/log models are new subclasses
-  of ``QueueModel`` and exact FIFO is an L3-fed venue). The Python side names them in
-  :class:`VenueConfig`.
+  ``queue_model.hpp`` (trades at its price advance a resting order; a level decrease the
+  trades since the level's last row do not explain is split between the size ahead and
+  behind by the model: ``conservative`` (the default: never ahead), ``linear``,
+  ``power:N``, ``log``). The Python side names them in :class:`VenueConfig`.
+* **Exact FIFO** on order-level data is :mod:`crossbook.sim.fifo`: passive orders in the
+  real queue of an order book fed with L3 events, the truth the queue models are
+  measured against (``benchmarks/validate_queue_models.py``).
 * **Money** is exact: per venue, position (size mantissas), cash and fees (units of
   ``10**-(price_exp + size_exp)``, 128-bit: a padded exponent puts one BTC near 10**21);
   ``pnl = cash + position * mark - fees``. A fill's fee and a position are int64, overflow refused.
@@ -76,6 +80,7 @@ from crossbook.sim.models import (
     ConstantLatency,
     EmpiricalLatency,
     Fees,
+    Impact,
     Latency,
     TableLatency,
     UniformLatency,
@@ -108,6 +113,7 @@ __all__ = [
     "EventKind",
     "Fees",
     "Latency",
+    "Impact",
     "Liquidity",
     "OrderStatus",
     "OrderType",

@@ -6,6 +6,7 @@ Each model is a C++ class behind one narrow interface (cpp/include/crossbook/sim
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,14 +16,34 @@ from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
 from crossbook.sim.risk import VenueRisk
 
 __all__ = [
-    "QUEUE_MODELS", "ConstantLatency", "EmpiricalLatency", "Fees", "Latency", "TableLatency",
-    "UniformLatency", "VenueConfig",
+    "QUEUE_MODELS", "ConstantLatency", "EmpiricalLatency", "Fees", "Impact", "Latency",
+    "TableLatency", "UniformLatency", "VenueConfig", "parse_queue_model",
 ]  # fmt: skip
 
 _MAX_NS = 2**63 - 1
 
-#: Queue models the core knows (issue 11 adds linear, power and logarithmic).
-QUEUE_MODELS = ("conservative",)
+#: Queue models the core knows; "power:N" takes an exponent N >= 0 (e.g. "power:3").
+#: Formulas: cpp/include/crossbook/sim/queue_model.hpp.
+QUEUE_MODELS = ("conservative", "linear", "log", "power:N")
+
+
+def parse_queue_model(name: str) -> tuple[str, float | None]:
+    """("conservative" | "linear" | "log" | "power", exponent or None) of a model name.
+
+    Raises ValueError for an unknown name or an exponent that is not a finite number >= 0.
+    """
+    if name in ("conservative", "linear", "log"):
+        return name, None
+    kind, sep, text = name.partition(":")
+    if kind == "power" and sep:
+        try:
+            n = float(text)
+        except ValueError:
+            n = math.nan
+        if math.isfinite(n) and n >= 0:
+            return "power", n
+        raise ValueError(f"queue model {name!r}: the exponent must be a finite number >= 0")
+    raise ValueError(f"unknown queue model {name!r} (known: {', '.join(QUEUE_MODELS)})")
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -149,11 +170,31 @@ class Fees:
 
 
 @dataclass(frozen=True, slots=True)
+class Impact:
+    """Market impact of the strategy's own taker fills (cpp/include/crossbook/sim/
+    impact_model.hpp). A taker fill of signed size ``q`` (+ buy, - sell) shifts the whole
+    book the strategy's later orders at that venue meet (their taker walk, limit and
+    post-only checks, and the fill prices) by ``trunc(q * price_step / size_unit)`` price
+    units, decaying linearly to nothing over ``decay_ns``; shifts of several fills add
+    up. Recorded trades, and so maker fills, are not shifted."""
+
+    price_step: int
+    size_unit: int
+    decay_ns: int
+
+    def __post_init__(self) -> None:
+        _check_int("price_step", self.price_step, 0, 2**63 - 1)
+        _check_int("size_unit", self.size_unit, 1, 2**63 - 1)
+        _check_int("decay_ns", self.decay_ns, 1, 2**63 - 1)
+
+
+@dataclass(frozen=True, slots=True)
 class VenueConfig:
     """One simulated (venue, symbol). ``synced`` is the book's state before the feed
     says otherwise; ``tick`` is a speed hint for the book, as for L2Book. ``risk`` holds
     the venue's limits; ``asset`` names what its position is in, for
-    ``PortfolioRisk.max_net_position`` (crossbook.sim.risk)."""
+    ``PortfolioRisk.max_net_position`` (crossbook.sim.risk). ``queue`` names the queue model of resting orders (see
+    :data:`QUEUE_MODELS`); ``impact`` turns on market impact (off by default)."""
 
     price_exp: int = 0
     size_exp: int = 0
@@ -165,10 +206,10 @@ class VenueConfig:
     name: str = ""
     risk: VenueRisk = field(default_factory=VenueRisk)
     asset: str = ""
+    impact: Impact | None = None
 
     def __post_init__(self) -> None:
-        if self.queue not in QUEUE_MODELS:
-            raise ValueError(f"unknown queue model {self.queue!r} (known: {', '.join(QUEUE_MODELS)})")
+        parse_queue_model(self.queue)
         _check_int("tick", self.tick, 1, 2**63 - 1)
 
     def core_args(self) -> tuple[int, int, int, int, int, int, int, bool, str]:
@@ -178,4 +219,10 @@ class VenueConfig:
         entry_ns, response_ns = ((lat.entry_ns, lat.response_ns) if isinstance(lat, ConstantLatency)
                                  else (0, 0))
         return (self.price_exp, self.size_exp, self.tick, entry_ns, response_ns,
-                self.fees.maker_cbps, self.fees.taker_cbps, self.synced, self.queue)
+                self.fees.maker_cbps, self.fees.taker_cbps, self.synced, _core_queue_name(self.queue))
+
+
+def _core_queue_name(name: str) -> str:
+    # repr round-trips the float, so the core's exponent is the one Python parsed.
+    kind, n = parse_queue_model(name)
+    return kind if n is None else f"power:{n!r}"

@@ -69,6 +69,9 @@ class Simulator:
         self._core = _core.Simulator([v.core_args() for v in self.venues])
         for i, v in enumerate(self.venues):
             _set_latency(self._core, i, v.latency)
+            if v.impact is not None:
+                self._core.set_impact(i, v.impact.price_step, v.impact.size_unit,
+                                      v.impact.decay_ns)
         self._core.configure_risk(*core_risk_args([(v.risk, v.asset) for v in self.venues], risk))
         self._last_input_ns: int | None = None
 
@@ -142,6 +145,19 @@ class Simulator:
     def queue_ahead(self, order_id: int) -> int | None:
         """The queue model's size ahead of a resting order; None when it is not resting."""
         return self._core.queue_ahead(order_id)
+
+    def queue_progress(self, order_id: int) -> float | None:
+        """How far a resting order has moved up its queue by the model's estimate:
+        ``1 - ahead / ahead_at_arrival`` (1.0 when nothing was ahead), from 0.0 when it
+        joined to 1.0 at the front, where the next trade at its price fills it. It is
+        the model's position estimate as a ratio, not a calibrated probability of a fill
+        (``benchmarks/validate_queue_models.py`` measures how often orders at a given
+        progress fill). None when the order is not resting."""
+        state = self._core.queue_state(order_id)
+        if state is None:
+            return None
+        ahead, at_arrival = state
+        return 1.0 if at_arrival == 0 else 1.0 - ahead / at_arrival
 
     def taken(self, venue: int, side: Side | int, price: int) -> int:
         return self._core.taken(venue, int(side), price)

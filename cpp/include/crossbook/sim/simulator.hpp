@@ -102,6 +102,10 @@ class Simulator {
   /// The kill switch, pulled now (see risk.hpp).
   void kill(bool flatten);
   const RiskEngine& risk() const { return risk_; }
+  /// Turns on market impact at `venue` (impact_model.hpp) for the orders that arrive from now on.
+  void set_impact(std::size_t venue, std::unique_ptr<LinearDecayImpact> impact) {
+    venues_.at(venue).venue.set_impact(std::move(impact));
+  }
 
   /// Requests decided at now(). Invalid arguments throw InvalidInput; what
   /// the risk engine or the venue refuses comes back as an answer with a Reason.

@@ -11,6 +11,7 @@
 
 #include "crossbook/l2_book.hpp"
 #include "crossbook/sim/fee_model.hpp"
+#include "crossbook/sim/impact_model.hpp"
 #include "crossbook/sim/queue_model.hpp"
 #include "crossbook/sim/types.hpp"
 
@@ -65,6 +66,8 @@ class SimVenue {
   bool stop_waiting(std::uint64_t id) const;
   /// Resting orders and waiting stops.
   std::size_t open_count() const { return resting_.size() + stops_.size(); }
+  /// Turns on market impact (impact_model.hpp) for the orders that arrive from now on.
+  void set_impact(std::unique_ptr<LinearDecayImpact> impact) { impact_ = std::move(impact); }
 
  private:
   // Side and price are copied from the order so that a feed row, which comes
@@ -102,6 +105,11 @@ class SimVenue {
   void send(const SimOrder& o, ResponseKind kind, std::int64_t now_ns, Ledger& ledger,
             Reason reason = Reason::None);
   void erase_resting(std::uint64_t id);
+  /// Sets shift_ to the impact at `now_ns`; every arrival starts with it.
+  void update_shift(std::int64_t now_ns);
+  /// A recorded level's price as the strategy's order meets it: shifted by the
+  /// impact, and kept within [1, INT64_MAX].
+  Price met(Price level_price) const;
 
   std::uint32_t index_;
   L2Book book_;
@@ -113,8 +121,13 @@ class SimVenue {
   Int128 cash_ = 0;       // sums of notionals: no overflow for any int64 prices and sizes
   Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
   std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
+  // Size traded at each price since the feed last set that level: the part
+  // of the level's next decrease that trades explain (queue models).
+  std::unordered_map<Price, Qty> traded_[2];
   std::vector<Resting> resting_;             // by order id, ascending
   std::vector<WaitingStop> stops_;           // by order id, ascending
+  std::unique_ptr<LinearDecayImpact> impact_;  // null: no impact
+  Price shift_ = 0;                            // the impact at the current arrival
 };
 
 /// Throws InvalidInput naming row `index` of `what` when it is not a usable

@@ -1,0 +1,21 @@
+"""The simulator's numbers (sides, actions, statuses, reasons, answer and risk event kinds),
+as crossbook.sim.records and cpp/include/crossbook/sim/types.hpp, for the reference."""
+
+BID, ASK = 1, 2
+ADD, UPDATE, DELETE, CLEAR, SYNCED, UNSYNCED = 1, 2, 3, 4, 16, 17
+F_LAST = 1
+PENDING, OPEN, FILLED, CANCELLED, REJECTED = 1, 2, 3, 4, 5
+(R_NONE, R_NOT_SYNCED, R_POST_ONLY, R_FOK, R_UNKNOWN, R_REMAINDER, R_MODIFY_CROSS,
+ R_USER_CANCEL, R_STOP_WAITING) = range(9)
+(ACCEPTED, FILL, K_CANCELLED, K_REJECTED, MODIFIED, CANCEL_REJECTED, MODIFY_REJECTED,
+ TRIGGERED) = range(1, 9)
+MAKER, TAKER = 1, 2
+LIMIT, MARKET, STOP, STOP_LIMIT = 1, 2, 3, 4
+F_POST_ONLY, F_TRIGGERED = 1, 2
+GTC, IOC, FOK = 1, 2, 3
+RESET, ARRIVAL, ANSWER, TIMER = 0, 1, 2, 3
+FEE_DENOMINATOR = 1_000_000
+(R_SIZE, R_NOTIONAL, R_POSITION, R_NET, R_OPEN, R_RATE, R_BREAKER, R_KILL, R_LOSS,
+ R_DRAWDOWN) = range(16, 26)
+E_REFUSED, E_TRIPPED, E_RESET, E_KILL = 1, 2, 3, 4
+NO_VENUE = 2**32 - 1
