@@ -24,6 +24,13 @@ std::int64_t checked_i64(Int128 v, const char* what, std::uint32_t venue) {
   return static_cast<std::int64_t>(v);
 }
 
+// The first entry at or above `price` in rows sorted by price.
+template <class Rows>
+auto at_price(Rows& rows, Price price) {
+  return std::lower_bound(rows.begin(), rows.end(), price,
+                          [](const auto& t, Price p) { return t.price < p; });
+}
+
 }  // namespace
 
 void check_level_row(const LevelEvent& e, std::size_t index, const char* what) {
@@ -66,9 +73,26 @@ SimAccount SimVenue::account() const {
 }
 
 Qty SimVenue::taken(Side side, Price price) const {
-  const auto& m = taken_[slot(side)];
-  const auto it = m.find(price);
-  return it == m.end() ? 0 : it->second;
+  const auto& rows = taken_[slot(side)];
+  if (rows.empty()) return 0;
+  const auto it = at_price(rows, price);
+  return it != rows.end() && it->price == price ? it->size : 0;
+}
+
+void SimVenue::add_taken(Side side, Price price, Qty size) {
+  auto& rows = taken_[slot(side)];
+  const auto it = at_price(rows, price);
+  if (it != rows.end() && it->price == price)
+    it->size += size;
+  else
+    rows.insert(it, Taken{price, size});
+}
+
+void SimVenue::untake(Side side, Price price) {
+  auto& rows = taken_[slot(side)];
+  if (rows.empty() || price < rows.front().price || price > rows.back().price) return;
+  const auto it = at_price(rows, price);
+  if (it != rows.end() && it->price == price) rows.erase(it);
 }
 
 const QueueState* SimVenue::queue_of(std::uint64_t id) const {
@@ -108,11 +132,16 @@ void SimVenue::apply_level(const LevelEvent& e) {
     return;
   }
   const auto side = static_cast<Side>(e.side);
+  const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
+  if (resting_.empty()) {  // no queue to move: the level's old size is not needed
+    book_.update(side, e.price, new_size, e.count);
+    untake(side, e.price);
+    return;
+  }
   const auto prev = book_.side(side).level(e.price);
   const Qty prev_size = prev ? prev->size : 0;
-  const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
   book_.update(side, e.price, new_size, e.count);
-  taken_[slot(side)].erase(e.price);
+  untake(side, e.price);
   for (Resting& r : resting_)
     if (r.side == side && r.price == e.price) queue_->on_level_change(r.queue, prev_size, new_size);
 }
@@ -182,7 +211,7 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
     return want > 0;
   });
   for (const auto& [price, size] : walk) {
-    taken_[slot(book_side)][price] += size;
+    add_taken(book_side, price, size);
     fill(o, price, size, Liquidity::Taker, now_ns, ledger);
   }
 }

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "crossbook/l2_book.hpp"
@@ -68,7 +67,17 @@ class SimVenue {
     QueueState queue;
   };
 
+  // Liquidity the strategy took from one level since the feed last set it.
+  struct Taken {
+    Price price;
+    Qty size;
+  };
+
   Qty available(Side side, const Level& level) const;
+  void add_taken(Side side, Price price, Qty size);
+  /// The feed set the level: what was taken there is back in play. O(1) when
+  /// nothing is taken on that side, as on almost every feed row.
+  void untake(Side side, Price price);
   /// Open size available to a taker order on `book_side` within `limit` (any
   /// price when `market`).
   Qty fillable(Side book_side, Price limit, bool market, Qty want) const;
@@ -90,7 +99,8 @@ class SimVenue {
   Qty volume_ = 0;
   Int128 cash_ = 0;       // sums of notionals: no overflow for any int64 prices and sizes
   Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
-  std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
+  // [bid, ask], by price: only the levels taken and not set since, so few.
+  std::vector<Taken> taken_[2];
   std::vector<Resting> resting_;             // by order id, ascending
 };
 
