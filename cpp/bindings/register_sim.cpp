@@ -15,6 +15,7 @@
 #include "busy_flag.hpp"
 #include "checked_caster.hpp"
 #include "conversions.hpp"
+#include "crossbook/sim/cross_arb.hpp"
 #include "crossbook/sim/simulator.hpp"
 
 namespace crossbook::bindings {
@@ -101,6 +102,12 @@ py::array_t<T> to_array(const T* rows, std::size_t n) {
   return out;
 }
 
+// One side of a touch: (price, size), or None for an empty side (size 0).
+py::object side_tuple(Price price, Qty size) {
+  if (size == 0) return py::none();
+  return py::make_tuple(price, size);
+}
+
 py::object advance(PySimulator& s, std::int64_t until_ns) {
   std::optional<SimEvent> ev;
   {
@@ -111,7 +118,27 @@ py::object advance(PySimulator& s, std::int64_t until_ns) {
     ev = s.core.advance(until_ns);
   }
   if (!ev) return py::none();
+  if (ev->kind == EventKind::Touch) {
+    const BboRow& t = s.core.touch(ev->venue);
+    return py::make_tuple(static_cast<int>(ev->kind), ev->ts_ns, ev->venue, ev->index,
+                          side_tuple(t.bid_price, t.bid_size), side_tuple(t.ask_price, t.ask_size));
+  }
   return py::make_tuple(static_cast<int>(ev->kind), ev->ts_ns, ev->venue, ev->index);
+}
+
+// The built-in cross-venue taker (cross_arb.hpp) over the whole run, without
+// the GIL; returns (touch events, pairs traded).
+py::tuple run_cross_arb(PySimulator& s, std::vector<std::int32_t> taker_cbps, Qty max_size,
+                        std::int64_t cooldown_ns, std::int64_t until_ns) {
+  CrossArbTaker strategy(s.idle(), CrossArbParams{std::move(taker_cbps), max_size, cooldown_ns});
+  {
+    BatchGuard guard(s.busy, PySimulator::kName);
+    // Safe without the GIL, as advance(): the simulator owns its inputs and is
+    // guarded against other threads, and the strategy calls no Python.
+    py::gil_scoped_release release;
+    strategy.run(s.core, until_ns);
+  }
+  return py::make_tuple(strategy.touch_events(), strategy.pairs_traded());
 }
 
 py::tuple response_tuple(const SimResponse& r) {
@@ -231,7 +258,9 @@ void register_inputs(py::class_<PySimulator>& cls) {
            py::arg("ts_ns"))
       .def("advance", &advance, py::arg("until_ns"))
       .def("configure_risk", &configure_risk, py::arg("venues"), py::arg("portfolio"))
-      .def("kill", [](PySimulator& s, bool flatten) { s.idle().kill(flatten); }, py::arg("flatten"));
+      .def("kill", [](PySimulator& s, bool flatten) { s.idle().kill(flatten); }, py::arg("flatten"))
+      .def("run_cross_arb", &run_cross_arb, py::arg("taker_cbps"), py::arg("max_size"),
+           py::arg("cooldown_ns"), py::arg("until_ns"));
 }
 
 void register_reads(py::class_<PySimulator>& cls) {
@@ -267,6 +296,13 @@ void register_reads(py::class_<PySimulator>& cls) {
              return response_tuple(v[i]);
            },
            py::arg("index"))
+      .def("touch",
+           [](PySimulator& s, std::size_t v) {
+             const Simulator& sim = s.idle();
+             const BboRow& t = sim.touch(checked_venue(sim, v));
+             return py::make_tuple(side_tuple(t.bid_price, t.bid_size), side_tuple(t.ask_price, t.ask_size));
+           },
+           py::arg("venue"))
       .def("level_row",
            [](PySimulator& s, std::size_t venue, std::size_t i) {
              const Simulator& sim = s.idle();

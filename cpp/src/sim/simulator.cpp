@@ -24,6 +24,7 @@ Simulator::Simulator(std::vector<VenueSpec> venues) {
   std::vector<const SimVenue*> views;
   for (const Slot& s : venues_) views.push_back(&s.venue);
   risk_ = RiskEngine(std::move(views));
+  touches_.assign(venues_.size(), BboRow{0, 0, 0, 0});
 }
 
 void Simulator::check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index,
@@ -46,6 +47,7 @@ void Simulator::add_levels(std::size_t venue, const LevelEvent* rows, std::size_
     last = rows[i].ts_recv_ns;
   }
   f.levels.insert(f.levels.end(), rows, rows + n);
+  pick_known_ = false;
 }
 
 void Simulator::add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n) {
@@ -57,6 +59,7 @@ void Simulator::add_trades(std::size_t venue, const TradeEvent* rows, std::size_
     last = rows[i].ts_recv_ns;
   }
   f.trades.insert(f.trades.end(), rows, rows + n);
+  pick_known_ = false;
 }
 
 std::int64_t Simulator::later(std::int64_t ts_ns, std::int64_t delay_ns) const {
@@ -176,7 +179,8 @@ std::optional<Simulator::FeedPick> Simulator::next_feed() const {
 }
 
 std::optional<std::int64_t> Simulator::next_ts() const {
-  const auto feed = next_feed();
+  if (deferred_) return deferred_->ts_ns;
+  const auto feed = pick_known_ ? pick_ : next_feed();
   std::optional<std::int64_t> ts;
   if (feed) ts = feed->ts_ns;
   if (!pending_.empty() && (!ts || pending_.top().ts_ns < *ts)) ts = pending_.top().ts_ns;
@@ -184,8 +188,18 @@ std::optional<std::int64_t> Simulator::next_ts() const {
 }
 
 std::optional<SimEvent> Simulator::advance(std::int64_t until_ns) {
+  if (deferred_) {
+    if (deferred_->ts_ns > until_ns) return std::nullopt;  // until_ns is before now: nothing can run
+    const SimEvent ev = *deferred_;
+    deferred_.reset();
+    if (!risk_.killed()) return ev;  // a kill in the book callback silences its touch event
+  }
   for (;;) {
-    const auto feed = next_feed();
+    if (!pick_known_) {
+      pick_ = next_feed();
+      pick_known_ = true;
+    }
+    const std::optional<FeedPick> feed = pick_;
     const bool take_feed = feed && (pending_.empty() || feed->ts_ns <= pending_.top().ts_ns);
     const std::int64_t ts = take_feed ? feed->ts_ns : pending_.empty() ? until_ns : pending_.top().ts_ns;
     if ((!feed && pending_.empty()) || ts > until_ns) {
@@ -215,19 +229,44 @@ std::optional<SimEvent> Simulator::run_feed(const FeedPick& pick) {
   if (pick.trade) {
     const std::size_t i = f.next_trade++;
     risk_.on_trade(v, f.trades[i].price);
+    pick_known_ = f.next_trade < f.trades.size() && f.trades[f.next_trade].ts_recv_ns == pick.ts_ns;
     venue.apply_trade(f.trades[i], now_ns_, ledger_);
     if (subscriptions_ & subscribe::kTrade) return SimEvent{EventKind::Trade, now_ns_, v, i};
     return std::nullopt;
   }
-  const std::size_t i = f.next_level++;
-  const LevelEvent& row = f.levels[i];
-  venue.apply_level(row);
-  if (row.flags & flags::kLast)
+  // The rest of the rows at this time run here, without a trip through
+  // advance(): nothing else can come between them, since feed rows run before
+  // requests and answers of their own time and a level row sends no answer.
+  std::size_t i = 0;
+  for (;;) {
+    i = f.next_level++;
+    pick_known_ = f.next_level < f.levels.size() && f.levels[f.next_level].ts_recv_ns == pick.ts_ns;
+    const LevelEvent& row = f.levels[i];
+    venue.apply_level(row);
+    const bool status = row.action == kActionSynced || row.action == kActionUnsynced;
+    if (status || (row.flags & flags::kLast)) break;
+    if (!pick_known_) return std::nullopt;
+  }
+  if (f.levels[i].flags & flags::kLast)
     if (const auto why = risk_.on_message_end(v, now_ns_)) breach(*why);
-  const bool status = row.action == kActionSynced || row.action == kActionUnsynced;
-  if ((subscriptions_ & subscribe::kBook) && (status || (row.flags & flags::kLast)))
+  std::optional<SimEvent> touch;
+  if (subscriptions_ & subscribe::kTouch) touch = touch_event(v, i);
+  if (subscriptions_ & subscribe::kBook) {
+    deferred_ = touch;
     return SimEvent{EventKind::Book, now_ns_, v, i};
-  return std::nullopt;
+  }
+  return touch;
+}
+
+std::optional<SimEvent> Simulator::touch_event(std::uint32_t v, std::size_t row) {
+  const SimVenue& venue = venues_[v].venue;
+  const BboRow now = venue.synced() ? venue.book().bbo() : BboRow{0, 0, 0, 0};
+  BboRow& last = touches_[v];
+  if (now.bid_price == last.bid_price && now.bid_size == last.bid_size &&
+      now.ask_price == last.ask_price && now.ask_size == last.ask_size)
+    return std::nullopt;
+  last = now;
+  return SimEvent{EventKind::Touch, now_ns_, v, row};
 }
 
 std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
@@ -262,7 +301,7 @@ std::optional<SimEvent> Simulator::run_pending(const Pending& p) {
   return std::nullopt;
 }
 
-void Simulator::post_outbox() {
+void Simulator::post_answers() {
   for (SimResponse& r : ledger_.outbox) {
     Slot& slot = venues_[r.venue];
     r.ts_delivery_ns = std::max(later(r.ts_venue_ns, slot.latency->response_ns(r.ts_venue_ns)),

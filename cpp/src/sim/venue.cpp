@@ -40,6 +40,37 @@ std::int64_t checked_i64(Int128 v, const char* what, std::uint32_t venue) {
   return static_cast<std::int64_t>(v);
 }
 
+// The first entry at or above `price` in rows sorted by price.
+template <class Rows>
+auto at_price(Rows& rows, Price price) {
+  return std::lower_bound(rows.begin(), rows.end(), price,
+                          [](const auto& t, Price p) { return t.price < p; });
+}
+
+// Adds `size` at `price` (saturating: a traded total only needs to exceed any level's size).
+template <class Rows>
+void add_at(Rows& rows, Price price, Qty size) {
+  const auto it = at_price(rows, price);
+  if (it == rows.end() || it->price != price) {
+    rows.insert(it, {price, size});
+    return;
+  }
+  it->size = it->size > std::numeric_limits<Qty>::max() - size ? std::numeric_limits<Qty>::max()
+                                                                : it->size + size;
+}
+
+// Removes the entry at `price` and returns its size (0 when none). O(1) when the
+// rows are empty or the price is outside them, as on almost every feed row.
+template <class Rows>
+Qty remove_at(Rows& rows, Price price) {
+  if (rows.empty() || price < rows.front().price || price > rows.back().price) return 0;
+  const auto it = at_price(rows, price);
+  if (it == rows.end() || it->price != price) return 0;
+  const Qty size = it->size;
+  rows.erase(it);
+  return size;
+}
+
 }  // namespace
 
 void check_level_row(const LevelEvent& e, std::size_t index, const char* what) {
@@ -82,10 +113,17 @@ SimAccount SimVenue::account() const {
 }
 
 Qty SimVenue::taken(Side side, Price price) const {
-  const auto& m = taken_[slot(side)];
-  const auto it = m.find(price);
-  return it == m.end() ? 0 : it->second;
+  const auto& rows = taken_[slot(side)];
+  if (rows.empty()) return 0;
+  const auto it = at_price(rows, price);
+  return it != rows.end() && it->price == price ? it->size : 0;
 }
+
+void SimVenue::add_taken(Side side, Price price, Qty size) { add_at(taken_[slot(side)], price, size); }
+
+void SimVenue::untake(Side side, Price price) { remove_at(taken_[slot(side)], price); }
+
+Qty SimVenue::untrade(Side side, Price price) { return remove_at(traded_[slot(side)], price); }
 
 const QueueState* SimVenue::queue_of(std::uint64_t id) const {
   const auto it = std::lower_bound(resting_.begin(), resting_.end(), id,
@@ -126,15 +164,18 @@ void SimVenue::apply_level(const LevelEvent& e) {
     return;
   }
   const auto side = static_cast<Side>(e.side);
+  const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
+  if (resting_.empty()) {  // no queue to move: the level's old size is not needed
+    book_.update(side, e.price, new_size, e.count);
+    untake(side, e.price);
+    untrade(side, e.price);
+    return;
+  }
   const auto prev = book_.side(side).level(e.price);
   const Qty prev_size = prev ? prev->size : 0;
-  const Qty new_size = e.action == static_cast<std::uint8_t>(Action::Delete) ? 0 : e.size;
   book_.update(side, e.price, new_size, e.count);
-  taken_[slot(side)].erase(e.price);
-  auto& traded = traded_[slot(side)];
-  const auto it = traded.find(e.price);
-  const Qty traded_size = it == traded.end() ? 0 : it->second;
-  if (it != traded.end()) traded.erase(it);
+  untake(side, e.price);
+  const Qty traded_size = untrade(side, e.price);
   for (Resting& r : resting_)
     if (r.side == side && r.price == e.price)
       queue_->on_level_change(r.queue, prev_size, new_size, traded_size);
@@ -142,9 +183,7 @@ void SimVenue::apply_level(const LevelEvent& e) {
 
 void SimVenue::apply_trade(const TradeEvent& t, std::int64_t now_ns, Ledger& ledger) {
   const Side hit = opposite(static_cast<Side>(t.side));  // the side the aggressor traded against
-  Qty& traded = traded_[slot(hit)][t.price];
-  traded = traded > std::numeric_limits<Qty>::max() - t.size ? std::numeric_limits<Qty>::max()
-                                                              : traded + t.size;
+  add_at(traded_[slot(hit)], t.price, t.size);
   std::vector<std::pair<std::uint64_t, Qty>> fills;
   for (Resting& r : resting_) {
     if (r.side != hit) continue;
@@ -246,7 +285,7 @@ void SimVenue::take(SimOrder& o, std::int64_t now_ns, Ledger& ledger) {
     return want > 0;
   });
   for (const auto& [price, size] : walk) {
-    taken_[slot(book_side)][price] += size;
+    add_taken(book_side, price, size);
     fill(o, met(price), size, Liquidity::Taker, now_ns, ledger);
     if (impact_) impact_->on_taker_fill(now_ns, side == Side::Bid ? size : -size);
   }

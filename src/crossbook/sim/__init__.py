@@ -15,6 +15,10 @@ Design:
   input order), then request arrivals, then answers, then timers, each in creation order. The
   loop is *pulled*: :meth:`Simulator.run` asks the core for the next event the strategy
   subscribed to (the callbacks it overrides) and the core runs without the GIL until then.
+  ``Strategy.on_touch`` subscribes to touch changes only (a price or size at a venue's best
+  bid or ask, or its sync), far fewer Python calls than ``on_book`` for a strategy that reads
+  only the touch. :meth:`Simulator.run_builtin` runs a strategy compiled into the core
+  (``"cross-arb"``, twin of :class:`CrossArbTaker`) with no Python call at all.
 * **Two clocks per venue.** The feed clock: a row changes the venue's book at its receive time,
   which is when the strategy sees it (the recording's own exchange-to-receive delay is the feed
   latency). The order clock: a request decided at ``now`` reaches the venue after the entry
@@ -76,6 +80,7 @@ the surface a live execution client would also offer.
 
 from __future__ import annotations
 
+from crossbook.sim.builtin import CrossArbParams, CrossArbTaker
 from crossbook.sim.models import (
     ConstantLatency,
     EmpiricalLatency,
@@ -109,6 +114,8 @@ __all__ = [
     "Account",
     "BookRow",
     "ConstantLatency",
+    "CrossArbParams",
+    "CrossArbTaker",
     "EmpiricalLatency",
     "EventKind",
     "Fees",

@@ -89,6 +89,7 @@ class EventKind(enum.IntEnum):
     ORDER = 3
     FILL = 4
     TIMER = 5
+    TOUCH = 6
 
 
 class BookRow(NamedTuple):

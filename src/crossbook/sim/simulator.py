@@ -10,6 +10,7 @@ import numpy.typing as npt
 from crossbook import _core
 from crossbook._side import Side
 from crossbook.dtypes import DEPTH
+from crossbook.sim.builtin import BUILTINS, CrossArbParams
 from crossbook.sim.models import (
     EmpiricalLatency,
     Latency,
@@ -33,7 +34,11 @@ from crossbook.sim.strategy import Strategy
 __all__ = ["Simulator"]
 
 # Subscription bits of the core, by the callback that wants them.
-_SUBSCRIPTIONS = {"on_book": 1, "on_trade": 2, "on_order": 4, "on_fill": 8, "on_timer": 16}
+_SUBSCRIPTIONS = {"on_book": 1, "on_trade": 2, "on_order": 4, "on_fill": 8, "on_timer": 16,
+                  "on_touch": 32}
+# Plain ints: compared once per event, faster than the IntEnum members.
+_BOOK, _TRADE, _ORDER, _FILL = (int(k) for k in (EventKind.BOOK, EventKind.TRADE, EventKind.ORDER,
+                                                 EventKind.FILL))
 
 
 def _set_latency(core: _core.Simulator, venue: int, model: Latency) -> None:
@@ -175,10 +180,14 @@ class Simulator:
         """Processes every event up to ``until_ns``, calling ``strategy`` for its subscribed
         events; now becomes at least ``until_ns``."""
         core = self._core
-        core.set_subscriptions(0 if strategy is None else _subscriptions(strategy))
-        while (ev := core.advance(until_ns)) is not None:
-            assert strategy is not None  # nothing is subscribed without one
-            self._dispatch(strategy, *ev)
+        if strategy is None:
+            core.set_subscriptions(0)
+            core.advance(until_ns)  # stops at no event: runs to until_ns
+            return
+        core.set_subscriptions(_subscriptions(strategy))
+        step, dispatch = core.advance, self._dispatch
+        while (ev := step(until_ns)) is not None:
+            dispatch(strategy, ev)
 
     def run(self, strategy: Strategy, until_ns: int | None = None) -> SimResults:
         """Runs ``strategy`` over the feeds, up to ``until_ns`` (default: the last row added)."""
@@ -188,14 +197,32 @@ class Simulator:
             self.advance(end, strategy)
         return self.results()
 
-    def _dispatch(self, strategy: Strategy, kind: int, ts_ns: int, venue: int, index: int) -> None:
-        if kind == EventKind.BOOK:
+    def run_builtin(self, name: str, params: CrossArbParams,
+                    until_ns: int | None = None) -> SimResults:
+        """Runs a strategy compiled into the core, up to ``until_ns`` (default: the last row
+        added), with no call into Python at all. Known: ``"cross-arb"``, the cross-venue
+        taker of :class:`crossbook.sim.builtin.CrossArbTaker` (same decisions, same
+        results), parametrised by :class:`CrossArbParams`."""
+        if name not in BUILTINS:
+            raise ValueError(f"unknown built-in strategy {name!r} (known: {', '.join(BUILTINS)})")
+        end = self._last_input_ns if until_ns is None else until_ns
+        if end is not None:
+            self._core.run_cross_arb(list(params.fees_for(self.venues)), params.max_size,
+                                     params.cooldown_ns, end)
+        return self.results()
+
+    def _dispatch(self, strategy: Strategy, ev: _core._SimEvent) -> None:
+        if len(ev) == 6:
+            strategy.on_touch(self, ev[2], ev[4], ev[5])
+            return
+        kind, _, venue, index = ev
+        if kind == _BOOK:
             strategy.on_book(self, venue, BookRow(*self._core.level_row(venue, index)))
-        elif kind == EventKind.TRADE:
+        elif kind == _TRADE:
             strategy.on_trade(self, venue, TradeRow(*self._core.trade_row(venue, index)))
-        elif kind == EventKind.ORDER:
+        elif kind == _ORDER:
             strategy.on_order(self, Response(*self._core.response(index)))
-        elif kind == EventKind.FILL:
+        elif kind == _FILL:
             strategy.on_fill(self, Response(*self._core.response(index)))
         else:
             strategy.on_timer(self, index)

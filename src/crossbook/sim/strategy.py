@@ -26,6 +26,17 @@ class Strategy:
     def on_book(self, sim: Simulator, venue: int, row: BookRow) -> None:
         """A venue message ended (its last level row, flag F_LAST) or the venue's sync changed."""
 
+    def on_touch(self, sim: Simulator, venue: int, bid: tuple[int, int] | None,
+                 ask: tuple[int, int] | None) -> None:
+        """A venue message ended (or the venue's sync changed) and the venue's touch is
+        not the one last reported: ``bid`` and ``ask`` are (price, size) or None for an
+        empty side, and both None while the venue is not synced.
+
+        Called only when a price or size at the touch changed, so a strategy that
+        reads only the touch (as a cross-venue taker does) costs one Python call per
+        change instead of one per message. Overriding both on_book and on_touch gets
+        on_book first, then on_touch, for the same row."""
+
     def on_trade(self, sim: Simulator, venue: int, trade: TradeRow) -> None:
         """A recorded trade was received."""
 

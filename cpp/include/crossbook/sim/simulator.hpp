@@ -49,7 +49,7 @@ struct VenueSpec {
   std::unique_ptr<QueueModel> queue;
 };
 
-enum class EventKind : std::uint8_t { Book = 1, Trade = 2, Order = 3, Fill = 4, Timer = 5 };
+enum class EventKind : std::uint8_t { Book = 1, Trade = 2, Order = 3, Fill = 4, Timer = 5, Touch = 6 };
 
 /// Subscription bits: which events advance() stops at.
 namespace subscribe {
@@ -58,13 +58,17 @@ inline constexpr std::uint32_t kTrade = 1u << 1;
 inline constexpr std::uint32_t kOrder = 1u << 2;  // every answer but fills
 inline constexpr std::uint32_t kFill = 1u << 3;
 inline constexpr std::uint32_t kTimer = 1u << 4;
+/// Where kBook would stop, but only when the venue's touch (touch()) differs
+/// from the one last reported: a price or size at the best bid or ask, or the
+/// venue's sync (an unsynced venue's touch is empty).
+inline constexpr std::uint32_t kTouch = 1u << 5;
 }  // namespace subscribe
 
 struct SimEvent {
   EventKind kind;
   std::int64_t ts_ns;
   std::uint32_t venue;
-  std::size_t index;  // Book/Trade: row in that venue's stream; Order/Fill: response index; Timer: timer id
+  std::size_t index;  // Book/Trade/Touch: row in that venue's stream; Order/Fill: response index; Timer: timer id
 };
 
 struct NewOrder {
@@ -119,12 +123,18 @@ class Simulator {
 
   /// Processes events in time order up to `until_ns` and returns the first the
   /// strategy subscribed to; nullopt when none is left up to `until_ns`, and
-  /// now() then becomes max(now(), until_ns). O(venues) per event.
+  /// now() then becomes max(now(), until_ns). A row of the venue message just
+  /// run costs O(1); finding the next message costs O(venues).
+  /// A row that is both a Book and a Touch event returns Book, then Touch at
+  /// the next call, before anything else runs.
   std::optional<SimEvent> advance(std::int64_t until_ns);
   /// Time of the next event of any kind; nullopt when nothing is pending.
   std::optional<std::int64_t> next_ts() const;
 
   std::int64_t now() const { return now_ns_; }
+  /// The touch of `venue` as last reported by a Touch event (both sides empty
+  /// before the first): size 0 marks an empty side, as in L2Book::bbo().
+  const BboRow& touch(std::size_t venue) const { return touches_.at(venue); }
   const Ledger& ledger() const { return ledger_; }
   const std::vector<SimResponse>& responses() const { return responses_; }
   const SimVenue& venue(std::size_t i) const { return venues_.at(i).venue; }
@@ -166,12 +176,18 @@ class Simulator {
     bool trade;
   };
 
+  /// The feed row to run next: the least (ts, venue, trades first) over the streams.
   std::optional<FeedPick> next_feed() const;
   std::optional<SimEvent> run_feed(const FeedPick& pick);
+  /// A Touch event when the venue's touch changed since it was last reported.
+  std::optional<SimEvent> touch_event(std::uint32_t venue, std::size_t row);
   std::optional<SimEvent> run_pending(const Pending& p);
   void request(Task task, std::uint32_t venue, std::uint64_t id, Price price, Qty size);
   /// Gives the venues' new answers their delivery times.
-  void post_outbox();
+  void post_outbox() {
+    if (!ledger_.outbox.empty()) post_answers();
+  }
+  void post_answers();
   std::int64_t later(std::int64_t ts_ns, std::int64_t delay_ns) const;
   void check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index, const char* what) const;
   SimOrder& known_order(std::uint64_t id);
@@ -187,6 +203,13 @@ class Simulator {
 
   std::vector<Slot> venues_;
   std::vector<Feed> feeds_;
+  std::vector<BboRow> touches_;
+  // The pick after the last feed row run, while it is known without a scan: a
+  // venue message's rows share one receive time, and the stream that ran the
+  // least key still holds it while its next row has the same time.
+  std::optional<FeedPick> pick_;
+  bool pick_known_ = false;
+  std::optional<SimEvent> deferred_;  // a Touch event owed after a Book event
   Ledger ledger_;
   std::vector<SimResponse> responses_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "crossbook/l2_book.hpp"
@@ -84,8 +83,20 @@ class SimVenue {
     Side side;
     Price trigger;
   };
+  // A size at one price: liquidity the strategy took from a level, or the size traded
+  // there, since the feed last set that level.
+  struct AtPrice {
+    Price price;
+    Qty size;
+  };
 
   Qty available(Side side, const Level& level) const;
+  void add_taken(Side side, Price price, Qty size);
+  /// The feed set the level: what was taken there is back in play. O(1) when
+  /// nothing is taken on that side, as on almost every feed row.
+  void untake(Side side, Price price);
+  /// The feed set the level: the size traded there since is returned and forgotten.
+  Qty untrade(Side side, Price price);
   /// Open size available to a taker order on `book_side` within `limit` (any
   /// price when `market`).
   Qty fillable(Side book_side, Price limit, bool market, Qty want) const;
@@ -120,10 +131,11 @@ class SimVenue {
   Qty volume_ = 0;
   Int128 cash_ = 0;       // sums of notionals: no overflow for any int64 prices and sizes
   Int128 fees_paid_ = 0;  // in practice (2^127 is ~10^38)
-  std::unordered_map<Price, Qty> taken_[2];  // [bid, ask]
-  // Size traded at each price since the feed last set that level: the part
-  // of the level's next decrease that trades explain (queue models).
-  std::unordered_map<Price, Qty> traded_[2];
+  // [bid, ask], by price: only the levels taken and not set since, so few.
+  std::vector<AtPrice> taken_[2];
+  // Size traded at each price since the feed last set that level: the part of
+  // the level's next decrease that trades explain (queue models). Few, as taken_.
+  std::vector<AtPrice> traded_[2];
   std::vector<Resting> resting_;             // by order id, ascending
   std::vector<WaitingStop> stops_;           // by order id, ascending
   std::unique_ptr<LinearDecayImpact> impact_;  // null: no impact
