@@ -18,7 +18,7 @@ __all__ = [
     "STP_DEFAULT", "STP_NONE", "STP_CANCEL_NEWEST", "STP_CANCEL_OLDEST", "STP_CANCEL_BOTH",
     "STP_DECREMENT", "POST_ONLY",
     "SCAN_EVENT", "OPPORTUNITY_EVENT", "SCAN_SYNCED", "SCAN_UNSYNCED", "SCAN_HEARTBEAT",
-    "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_RISK_EVENT", "SIM_MAKER", "SIM_TAKER",
+    "TRADE_EVENT", "SIM_ORDER", "SIM_FILL", "SIM_RESPONSE", "SIM_ACCOUNT", "SIM_POSITION", "SIM_RISK_EVENT", "SIM_MAKER", "SIM_TAKER",
     "SIM_SYNCED", "SIM_UNSYNCED",
     "MAX_TICK_HINT",
 ]  # fmt: skip
@@ -276,6 +276,21 @@ SIM_ACCOUNT = np.dtype(
         ("cash_hi", "<i8"),
         ("fees_lo", "<u8"),
         ("fees_hi", "<i8"),
+    ],
+    align=True,
+)
+
+#: One change of a simulated venue's position: the fill ``fill`` (its index in the run's
+#: SIM_FILL rows) at ``ts_ns`` moved venue ``venue``'s position by ``change`` to ``position``
+#: (size mantissas). Derived from the fills (SimResults.position_changes), not kept by the core.
+SIM_POSITION = np.dtype(
+    [
+        ("ts_ns", "<i8"),
+        ("fill", "<i8"),
+        ("change", "<i8"),
+        ("position", "<i8"),
+        ("venue", "<u4"),
+        ("reserved", "u1", (4,)),
     ],
     align=True,
 )

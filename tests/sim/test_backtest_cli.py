@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -171,6 +172,13 @@ def test_the_reference_simulator_reproduces_the_run(args: list[str]) -> None:
     assert as_dicts(run.results.orders) == [ref.orders[i] for i in sorted(ref.orders)]
     assert as_dicts(run.results.fills) == ref.fills
     assert as_dicts(run.results.responses) == ref.responses
+    changes = run.results.position_changes()
+    assert len(changes) == len(run.results.fills)
+    for vi, v in enumerate(ref.venues):
+        mine = changes[changes["venue"] == vi]
+        assert (int(mine["position"][-1]) if len(mine) else 0) == v.position
+        assert int(mine["change"].sum()) == v.position
+    assert (np.diff(changes["ts_ns"]) >= 0).all()
 
 
 def test_the_json_is_the_report_of_the_same_run(capsys: pytest.CaptureFixture[str]) -> None:

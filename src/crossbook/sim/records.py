@@ -8,6 +8,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from crossbook import dtypes
+
 __all__ = [
     "Account", "BookRow", "EventKind", "Liquidity", "OrderStatus", "OrderType", "Reason", "Response",
     "ResponseKind", "RiskEventKind", "SimResults", "TimeInForce", "TradeRow",
@@ -19,6 +21,9 @@ class OrderType(enum.IntEnum):
     MARKET = 2
     STOP = 3  # stop-market: a market order once a trade reaches the trigger price
     STOP_LIMIT = 4  # a limit order once a trade reaches the trigger price
+
+
+_BID = 1
 
 
 class OrderStatus(enum.IntEnum):
@@ -142,10 +147,29 @@ class Account(NamedTuple):
 
 class SimResults(NamedTuple):
     """A run's results: SIM_ORDER, SIM_FILL, SIM_RESPONSE rows, one SIM_ACCOUNT row per
-    venue, and the risk engine's SIM_RISK_EVENT rows."""
+    venue, and the risk engine's SIM_RISK_EVENT rows; :meth:`position_changes` derives the
+    SIM_POSITION rows from the fills."""
 
     orders: npt.NDArray[np.void]
     fills: npt.NDArray[np.void]
     responses: npt.NDArray[np.void]
     accounts: npt.NDArray[np.void]
     risk_events: npt.NDArray[np.void]
+
+    def position_changes(self) -> npt.NDArray[np.void]:
+        """Every position change, as SIM_POSITION rows in fill order: one per fill, with the
+        venue's position after it (a run starts flat)."""
+        fills = self.fills
+        out = np.zeros(len(fills), dtype=dtypes.SIM_POSITION)
+        if not len(fills):
+            return out
+        change = np.where(fills["side"] == _BID, fills["size"], -fills["size"]).astype(np.int64)
+        out["ts_ns"] = fills["ts_fill_ns"]
+        out["fill"] = np.arange(len(fills))
+        out["change"] = change
+        out["venue"] = fills["venue"]
+        for v in np.unique(fills["venue"]):
+            mine = fills["venue"] == v
+            # Exact: each venue's position is an int64 in the core, so no partial sum overflows.
+            out["position"][mine] = np.cumsum(change[mine])
+        return out
