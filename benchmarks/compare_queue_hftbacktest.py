@@ -49,7 +49,14 @@ rules are PartialFillExchange's, without its 2.4.4 bug (nkaz001/hftbacktest#312:
 filled exactly by a trade at its price stays in the book, and the next trade there stops
 the run with InvalidOrderStatus, which this strategy met 16 s into the slice).
 
-A difference no rule explains shows as "unexplained"; there is none on the slice.
+Each order whose fill differs is attributed: "depth cross" when hftbacktest filled it at a
+time with no trade reaching it; otherwise (power models) the order's queue is replayed in
+plain Python (replay_fill_ns) with each rule set to one engine's or the other's, and the
+rule that alone turns crossbook's fill time into hftbacktest's is named ("rounding",
+"trade window", or both). With all rules one engine's, the replay gives every order that
+engine's fill time (checked by tests/sim/test_compare_queue_hftbacktest.py, and here:
+otherwise the order counts as "unexplained"). On the whole slice every difference is a
+depth cross but two, at power:3, which are rounding.
 Timed: the run only (building the engines, converting the data and numba's compilation
 are not); crossbook runs a Python strategy (on_timer), hftbacktest a numba one.
 """
@@ -330,14 +337,75 @@ def through_trade_at(data: Data, ts_ns: int, side: int, price: int) -> bool:
     return bool(((at["side"] == Side.BID) & (at["price"] >= price)).any())
 
 
-def why(data: Data, model: str, cb: tuple[int, int, int, int],
-        hb: tuple[int, int, int, int]) -> str:
-    """The rule behind one order's different outcome (module docstring)."""
-    _, side, price, hb_fill = hb
+def replay_fill_ns(data: Data, n: float, side: int, price: int, arrival_ns: int, end_ns: int,
+                   *, exact: bool, level_window: bool) -> int:
+    """The fill time (0: none by ``end_ns``) of a unit order resting at (side, price) from
+    ``arrival_ns``, by trades only, in a power-N queue replayed in plain Python with each
+    rule of the module docstring chosen: ``exact`` (crossbook: whole size units, shares
+    rounded down, a fill when a trade passes the size ahead) or hftbacktest's floats (in
+    BTC, a fill when the size ahead is below minus half a lot); ``level_window`` (crossbook:
+    the trades at the price since the level's previous row, before the arrival too) or
+    hftbacktest's (those the order saw since its own previous depth update)."""
+    f = data.feed
+    scale = 1 if exact else 10.0 ** -f.size_exp
+    hit = Side.ASK if side == Side.BID else Side.BID  # the aggressor that reaches the order
+    lv = f.levels[(f.levels["side"] == side) & (f.levels["price"] == price)
+                  & (f.levels["ts_recv_ns"] <= end_ns)]
+    tr = f.trades[(f.trades["side"] == hit) & (f.trades["ts_recv_ns"] <= end_ns)]
+    before = lv[lv["ts_recv_ns"] <= arrival_ns]
+    since_ns = int(before["ts_recv_ns"][-1]) if len(before) else 0
+    size: float = int(before["size"][-1]) * scale if len(before) else 0
+    at = tr[tr["price"] == price]
+    in_window = (at["ts_recv_ns"] > since_ns) & (at["ts_recv_ns"] <= arrival_ns)
+    window: float = int(at["size"][in_window].sum()) * scale if level_window else 0
+    ahead = size
+    events = sorted([(int(t["ts_recv_ns"]), 0, int(t["price"]), int(t["size"]) * scale)
+                     for t in tr if t["ts_recv_ns"] > arrival_ns]
+                    + [(int(r["ts_recv_ns"]), 1, price, int(r["size"]) * scale)
+                       for r in lv if r["ts_recv_ns"] > arrival_ns])
+    for ts, kind, px, qty in events:
+        if kind == 0 and px != price:
+            if (px < price) == (side == Side.BID):
+                return ts  # traded through the order's price
+        elif kind == 0:
+            window += qty
+            ahead -= qty
+            if ahead < 0 if exact else round(-ahead / scale) >= 1:
+                return ts
+        else:
+            unexplained = size - qty - window
+            behind = max(0, size - ahead) if exact else size - ahead
+            if unexplained > 0 and ahead > 0:
+                share = unexplained / (1.0 + (behind / ahead) ** n)
+                cut = min(math.floor(share), unexplained, ahead) if exact else share
+                ahead -= cut + max(0, unexplained - cut - behind)
+            ahead, size, window = min(ahead, qty), qty, 0
+    return 0
+
+
+def why(data: Data, model: str, cb: tuple[int, int, int, int], hb: tuple[int, int, int, int],
+        end_ns: int) -> str:
+    """The rule behind one order's different outcome (module docstring); ``end_ns`` is
+    when its cancel arrives (the end of the data if none is sent)."""
+    decided_ns, side, price, hb_fill = hb
     if hb_fill and (cb[3] == 0 or hb_fill < cb[3]) and not through_trade_at(data, hb_fill, side,
                                                                              price):
         return "depth cross"
-    return "rounding/trade window" if model.startswith("power") else "unexplained"
+    if not model.startswith("power"):
+        return "unexplained"
+    n = float(model.partition(":")[2])
+    arrival_ns = decided_ns + ENTRY_NS
+
+    def fill(exact: bool, level_window: bool) -> int:
+        return replay_fill_ns(data, n, side, price, arrival_ns, end_ns, exact=exact,
+                              level_window=level_window)
+
+    if fill(True, True) != cb[3] or fill(False, False) != hb_fill:
+        return "unexplained"
+    rounding, window = fill(False, True) == hb_fill, fill(True, False) == hb_fill
+    if rounding and window:
+        return "rounding or trade window"
+    return "rounding" if rounding else "trade window" if window else "rounding + trade window"
 
 
 def exact_pnl(data: Data, orders: list[tuple[int, int, int, int]], lot: int, mark: int, *,
@@ -368,13 +436,20 @@ class Row:
     seconds: tuple[float, float]
 
 
+def cancel_arrival_ns(data: Data, orders: list[tuple[int, int, int, int]], i: int) -> int:
+    """When order ``i``'s cancel reaches the venue: the strategy sends it with the next
+    order on the same side (the touch moved), if the order is still open."""
+    nxt = (o[0] for o in orders[i + 1:] if o[1] == orders[i][1])
+    return next(nxt, data.last_ns - ENTRY_NS) + ENTRY_NS
+
+
 def compare(data: Data, model: str, q: Quoting, cb: Run, hb: Run, mark: int) -> Row:
     if [o[:3] for o in cb.orders] != [o[:3] for o in hb.orders]:
         raise AssertionError("the engines sent different orders: the strategies diverged")
     reasons: dict[str, int] = {}
-    for a, b in zip(cb.orders, hb.orders):
+    for i, (a, b) in enumerate(zip(cb.orders, hb.orders)):
         if a[3] != b[3]:
-            r = why(data, model, a, b)
+            r = why(data, model, a, b, cancel_arrival_ns(data, cb.orders, i))
             reasons[r] = reasons.get(r, 0) + 1
     later = [a[3] - b[3] for a, b in zip(cb.orders, hb.orders) if a[3] != b[3] and a[3] and b[3]]
     f = data.feed
@@ -384,7 +459,8 @@ def compare(data: Data, model: str, q: Quoting, cb: Run, hb: Run, mark: int) -> 
                sum(a[3] == b[3] > 0 for a, b in zip(cb.orders, hb.orders)),
                statistics.median(later) / NS_PER_MS if later else None, reasons,
                (cb.pnl(mark, f.price_exp, f.size_exp), hb_pnl),
-               hb_pnl - exact_pnl(data, hb.orders, q.lot, mark, fees_rounded_up=False), (cb.seconds, hb.seconds))
+               hb_pnl - exact_pnl(data, hb.orders, q.lot, mark, fees_rounded_up=False),
+               (cb.seconds, hb.seconds))
 
 
 def final_mark(data: Data) -> int:
@@ -421,12 +497,12 @@ def _usdt(x: Fraction) -> str:
 def print_table(data: Data, q: Quoting, table: list[Row]) -> None:
     f = data.feed
     print(f"data: {SLICE.name}, {(data.last_ns - data.first_ns) / NS_PER_S:.1f} s, "
-          f"{len(f.levels):,} level rows, {len(f.trades):,} trades; step {q.step_ns // NS_PER_MS} ms, "
-          f"entry {ENTRY_NS // NS_PER_MS} ms, response {RESPONSE_NS // NS_PER_MS} ms, "
+          f"{len(f.levels):,} level rows, {len(f.trades):,} trades; step {q.step_ns // NS_PER_MS} "
+          f"ms, entry {ENTRY_NS // NS_PER_MS} ms, response {RESPONSE_NS // NS_PER_MS} ms, "
           f"1 lot ({10.0 ** -f.size_exp:g} BTC)")
     head = ["crossbook / hftbacktest", "orders", "fills cb", "fills hbt", "same fill ns",
-            "differ: why", "cb later by (median)", "PnL cb USDT", "PnL hbt USDT", "hbt float error", "ms cb", "ms hbt",
-            "hbt/cb time"]
+            "differ: why", "cb later by (median)", "PnL cb USDT", "PnL hbt USDT",
+            "hbt float error", "ms cb", "ms hbt", "hbt/cb time"]
     names = {"conservative": "conservative / RiskAdverse"}
     body = [[names.get(r.model, f"{r.model} / PowerProb({r.model.partition(':')[2]})"),
              str(r.orders), str(r.fills[0]), str(r.fills[1]), str(r.same_time),

@@ -48,6 +48,18 @@ def test_crossbook_half(data: cq.Data, model: str) -> None:
     assert run.position == sum(1 if s == Side.BID else -1 for _, s, _, t in run.orders if t)
 
 
+@pytest.mark.parametrize("model", ["power:2", "power:3"])
+def test_replay_reproduces_crossbook(data: cq.Data, model: str) -> None:
+    """The plain-Python queue replay that attributes differences, with crossbook's rules,
+    gives every order the fill time crossbook's engine gave it."""
+    run = cq.run_crossbook(data, model, cq.Quoting())
+    n = float(model.partition(":")[2])
+    for i, (decided_ns, side, price, fill_ns) in enumerate(run.orders):
+        end_ns = cq.cancel_arrival_ns(data, run.orders, i)
+        assert fill_ns == cq.replay_fill_ns(data, n, side, price, decided_ns + cq.ENTRY_NS, end_ns,
+                                            exact=True, level_window=True), i
+
+
 def test_hftbacktest_half(data: cq.Data) -> None:
     pytest.importorskip("hftbacktest")
     pytest.importorskip("numba")
@@ -59,3 +71,21 @@ def test_hftbacktest_half(data: cq.Data) -> None:
         assert row.fills[0] - row.same_time + row.fills[1] - row.same_time >= sum(
             row.reasons.values())
         assert abs(row.hbt_float_error) < 1e-9
+
+
+def test_replay_reproduces_hftbacktest(data: cq.Data) -> None:
+    """With hftbacktest's rules, the replay gives every order hftbacktest's fill time,
+    except the fills by a depth cross, which it does not model."""
+    pytest.importorskip("hftbacktest")
+    pytest.importorskip("numba")
+    q = cq.Quoting()
+    run = cq.run_hftbacktest(data, "power:3", q, cq.hbt_events(data), cq.hbt_strategy())
+    checked = 0
+    for i, (decided_ns, side, price, fill_ns) in enumerate(run.orders):
+        if fill_ns and not cq.through_trade_at(data, fill_ns, side, price):
+            continue
+        checked += 1
+        end_ns = cq.cancel_arrival_ns(data, run.orders, i)
+        assert fill_ns == cq.replay_fill_ns(data, 3.0, side, price, decided_ns + cq.ENTRY_NS,
+                                            end_ns, exact=False, level_window=False), i
+    assert checked > 20
