@@ -30,7 +30,11 @@ Differences in rules, each counted in the table (column "why"):
   recorded opposite best moves to or through the order's price (a depth row); crossbook
   fills resting orders only by recorded trades (at the price, through the queue; through
   the price, in full). Such an hftbacktest fill happens at a time with no trade at or
-  through the order's price; crossbook fills that order later by a trade, or never.
+  through the order's price; crossbook fills that order later by a trade, or not before
+  its cancel. On the slice (conservative): 17 such orders, 10 of them filled by crossbook
+  a median 15.5 ms later (Binance sends depth and trades on separate streams, and the
+  depth row that moves the opposite side onto the price is often received before the
+  trade that did it), 7 not at all.
 * **rounding** (power models): crossbook rounds the share from ahead down to whole size
   units (0.001 BTC) at every decrease, hftbacktest keeps the float; and hftbacktest fills
   when the queue ahead is below minus half a lot (``round(-ahead / lot) >= 1``),
@@ -57,6 +61,12 @@ rule that alone turns crossbook's fill time into hftbacktest's is named ("roundi
 engine's fill time (checked by tests/sim/test_compare_queue_hftbacktest.py, and here:
 otherwise the order counts as "unexplained"). On the whole slice every difference is a
 depth cross but two, at power:3, which are rounding.
+Figures (hftbacktest 2.4.4, numba 0.68.1, this machine, ``--repeats 3``): 180 orders
+in each engine; fills 95 / 102 (conservative / RiskAdverse), 97 / 104 (power:2 and
+power:3), the same fill time for 85, 87 and 86 orders; PnL at the final mid -1.24686 /
+-1.32261 USDT (conservative), -1.25860 / -1.33433 (power); hftbacktest's run about 1.8x
+crossbook's wall time (25 ms against 14 ms for the 90 s).
+
 Timed: the run only (building the engines, converting the data and numba's compilation
 are not); crossbook runs a Python strategy (on_timer), hftbacktest a numba one.
 """
