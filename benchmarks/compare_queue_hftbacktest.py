@@ -38,8 +38,9 @@ Differences in rules, each counted in the table (column "why"):
 * **rounding** (power models): crossbook rounds the share from ahead down to whole size
   units (0.001 BTC) at every decrease, hftbacktest keeps the float; and hftbacktest fills
   when the queue ahead is below minus half a lot (``round(-ahead / lot) >= 1``),
-  crossbook when a trade exceeds the size ahead by one unit. Both differ by less than a
-  lot per decrease, so an order near the front can fill on different trades.
+  crossbook when a trade exceeds the size ahead by one unit. The two estimates of the size
+  ahead drift apart by less than a unit per decrease, so an order near the front can fill
+  on different trades.
 * **trade window** (power models): the trades that explain a decrease are, in crossbook,
   those at the level's price since the level's previous row; in hftbacktest, those the
   order itself saw since its own previous depth update (none before it arrived).
@@ -51,7 +52,7 @@ Differences in rules, each counted in the table (column "why"):
 hftbacktest runs its NoPartialFillExchange: with one-lot orders no fill is partial, so its
 rules are PartialFillExchange's, without its 2.4.4 bug (nkaz001/hftbacktest#312: an order
 filled exactly by a trade at its price stays in the book, and the next trade there stops
-the run with InvalidOrderStatus, which this strategy met 16 s into the slice).
+the run with InvalidOrderStatus, which this strategy met 62 s into the slice).
 
 Each order whose fill differs is attributed: "depth cross" when hftbacktest filled it at a
 time with no trade reaching it; otherwise (power models) the order's queue is replayed in
@@ -61,6 +62,7 @@ rule that alone turns crossbook's fill time into hftbacktest's is named ("roundi
 engine's fill time (checked by tests/sim/test_compare_queue_hftbacktest.py, and here:
 otherwise the order counts as "unexplained"). On the whole slice every difference is a
 depth cross but two, at power:3, which are rounding.
+
 Figures (hftbacktest 2.4.4, numba 0.68.1, this machine, ``--repeats 3``): 180 orders
 in each engine; fills 95 / 102 (conservative / RiskAdverse), 97 / 104 (power:2 and
 power:3), the same fill time for 85, 87 and 86 orders; PnL at the final mid -1.24686 /
