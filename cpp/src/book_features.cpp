@@ -30,10 +30,45 @@ Qty ask_flow(const BboRow& before, const BboRow& now) {
   return now.ask_size - before.ask_size;
 }
 
-Int128 total_of(const DepthRow* rows, std::size_t n) {
+// Exact either way; the 64-bit conversion is one instruction, the 128-bit one a
+// library call, and totals past int64 are rare.
+long double as_long_double(Int128 v) {
+  const bool fits = v >= std::numeric_limits<std::int64_t>::min() &&
+                    v <= std::numeric_limits<std::int64_t>::max();
+  return fits ? static_cast<long double>(static_cast<std::int64_t>(v)) : static_cast<long double>(v);
+}
+
+// The best `levels` of one side as last read. When the side held that many, an
+// event at a price worse than the edge (the levels-th best) changes neither the
+// top nor anything computed from it, so the side need not be read again.
+struct SideTop {
   Int128 total = 0;
-  for (std::size_t i = 0; i < n; ++i) total += rows[i].size;
-  return total;
+  Price edge = 0;
+  bool full = false;
+};
+
+bool changes_top(const SideTop& top, const LevelEvent& e, Side side) {
+  const auto s = static_cast<std::uint8_t>(side);
+  if (e.action == static_cast<std::uint8_t>(Action::Clear)) return e.side == 0 || e.side == s;
+  if (e.side != s) return false;
+  if (!top.full) return true;
+  return side == Side::Bid ? e.price >= top.edge : e.price <= top.edge;
+}
+
+// Reads the side's best `levels`, writing them to `rows` (zero rows past its depth,
+// padding included) unless rows is null.
+SideTop read_top(const BookSide& side, std::size_t levels, DepthRow* rows) {
+  SideTop top;
+  std::size_t k = 0;
+  side.for_each([&](const Level& l) {
+    if (rows) write_depth_row(rows + k, l.price, l.size, l.count);
+    top.total += l.size;
+    top.edge = l.price;
+    return ++k < levels;
+  });
+  top.full = k == levels;
+  if (rows) std::memset(static_cast<void*>(rows + k), 0, (levels - k) * sizeof(DepthRow));
+  return top;
 }
 
 }  // namespace
@@ -50,15 +85,14 @@ BookFeatures L2Book::features(const BboRow& before, const BboRow& now, Int128 bi
   // values are bit for bit theirs.
   const Int128 b = bid_total, a = ask_total;
   f.imbalance = a + b == 0 ? kNaN
-                           : static_cast<double>(static_cast<long double>(b - a) /
-                                                 static_cast<long double>(b + a));
+                           : static_cast<double>(as_long_double(b - a) / as_long_double(b + a));
   f.microprice = kNaN;
   if (now.bid_size > 0 && now.ask_size > 0) {
     f.flags |= feature_flags::kTwoSided;
     f.mid_x2 = static_cast<std::uint64_t>(now.bid_price) + static_cast<std::uint64_t>(now.ask_price);
     f.spread = now.ask_price - now.bid_price;  // both >= 0, cannot overflow
     const long double bp = now.bid_price, ap = now.ask_price;
-    const long double bs = static_cast<long double>(b), as = static_cast<long double>(a);
+    const long double bs = as_long_double(b), as = as_long_double(a);
     f.microprice = static_cast<double>((bp * as + ap * bs) / (bs + as));
   }
   return f;
@@ -69,21 +103,31 @@ void L2Book::apply(const LevelEvent* events, std::size_t n, const ApplyRecord& r
   const std::size_t k = record.levels;
   if (k == 0) throw InvalidInput("levels must be >= 1");
   for (std::size_t i = 0; i < n; ++i) check_event(events[i], i);
+  const std::size_t row = 2 * k;  // depth rows per event
   BboRow before = bbo();
+  SideTop top[2];
+  BookFeatures last{};
   for (std::size_t i = 0; i < n; ++i) {
-    apply_one(recheck(events, i));
+    const LevelEvent e = recheck(events, i);
+    const bool moved[2] = {i == 0 || changes_top(top[0], e, Side::Bid),
+                           i == 0 || changes_top(top[1], e, Side::Ask)};
+    apply_one(e);
     const BboRow now = bbo();
     if (record.bbo) record.bbo[i] = now;
-    if (record.depth) {
-      DepthRow* bid_rows = record.depth + 2 * k * i;
-      DepthRow* ask_rows = bid_rows + k;
-      const std::size_t nb = bids_.depth(bid_rows, k), na = asks_.depth(ask_rows, k);
-      std::memset(static_cast<void*>(bid_rows + nb), 0, (k - nb) * sizeof(DepthRow));
-      std::memset(static_cast<void*>(ask_rows + na), 0, (k - na) * sizeof(DepthRow));
-      if (record.features)
-        record.features[i] = features(before, now, total_of(bid_rows, nb), total_of(ask_rows, na));
-    } else if (record.features) {
-      record.features[i] = features(before, now, bids_.total_size(k), asks_.total_size(k));
+    for (int s = 0; s < 2; ++s) {
+      DepthRow* rows = record.depth ? record.depth + row * i + k * s : nullptr;
+      if (moved[s])
+        top[s] = read_top(s == 0 ? bids_ : asks_, k, rows);
+      else if (rows)
+        std::memcpy(static_cast<void*>(rows), rows - row, k * sizeof(DepthRow));
+    }
+    if (record.features) {
+      // An unmoved top leaves the touch as it was: no flow, the rest as before.
+      if (moved[0] || moved[1])
+        last = features(before, now, top[0].total, top[1].total);
+      else
+        last.ofi = last.ofi_bid = last.ofi_ask = 0;
+      record.features[i] = last;
     }
     before = now;
   }
