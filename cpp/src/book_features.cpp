@@ -2,6 +2,7 @@
 // as the plain batch (l2_book.cpp).
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "crossbook/l2_book.hpp"
 
@@ -47,12 +48,24 @@ struct SideTop {
   bool full = false;
 };
 
-bool changes_top(const SideTop& top, const LevelEvent& e, Side side) {
+enum class TopChange { kNone, kResize, kReread };
+
+// How the event changes the side's top: not at all, only the size (and count)
+// of a level already in it (by `delta`), or in a way that needs a fresh read.
+TopChange top_change(const SideTop& top, const BookSide& book_side, const LevelEvent& e, Side side,
+                     Qty* delta) {
   const auto s = static_cast<std::uint8_t>(side);
-  if (e.action == static_cast<std::uint8_t>(Action::Clear)) return e.side == 0 || e.side == s;
-  if (e.side != s) return false;
-  if (!top.full) return true;
-  return side == Side::Bid ? e.price >= top.edge : e.price <= top.edge;
+  if (e.action == static_cast<std::uint8_t>(Action::Clear))
+    return e.side == 0 || e.side == s ? TopChange::kReread : TopChange::kNone;
+  if (e.side != s) return TopChange::kNone;
+  if (top.full && (side == Side::Bid ? e.price < top.edge : e.price > top.edge))
+    return TopChange::kNone;
+  if (e.action == static_cast<std::uint8_t>(Action::Delete) || e.size == 0)
+    return TopChange::kReread;
+  const std::optional<Level> old = book_side.level(e.price);
+  if (!old) return TopChange::kReread;
+  *delta = e.size - old->size;  // both > 0: cannot overflow
+  return TopChange::kResize;
 }
 
 // Reads the side's best `levels`, writing them to `rows` (zero rows past its depth,
@@ -105,25 +118,39 @@ void L2Book::apply(const LevelEvent* events, std::size_t n, const ApplyRecord& r
   for (std::size_t i = 0; i < n; ++i) check_event(events[i], i);
   const std::size_t row = 2 * k;  // depth rows per event
   BboRow before = bbo();
-  SideTop top[2];
-  BookFeatures last{};
+  SideTop top[2] = {read_top(bids_, k, nullptr), read_top(asks_, k, nullptr)};
+  BookFeatures last = features(before, before, top[0].total, top[1].total);
   for (std::size_t i = 0; i < n; ++i) {
     const LevelEvent e = recheck(events, i);
-    const bool moved[2] = {i == 0 || changes_top(top[0], e, Side::Bid),
-                           i == 0 || changes_top(top[1], e, Side::Ask)};
+    Qty delta[2] = {0, 0};
+    const TopChange change[2] = {top_change(top[0], bids_, e, Side::Bid, &delta[0]),
+                                 top_change(top[1], asks_, e, Side::Ask, &delta[1])};
     apply_one(e);
     const BboRow now = bbo();
     if (record.bbo) record.bbo[i] = now;
     for (int s = 0; s < 2; ++s) {
       DepthRow* rows = record.depth ? record.depth + row * i + k * s : nullptr;
-      if (moved[s])
+      if (change[s] == TopChange::kReread) {
         top[s] = read_top(s == 0 ? bids_ : asks_, k, rows);
-      else if (rows)
-        std::memcpy(static_cast<void*>(rows), rows - row, k * sizeof(DepthRow));
+        continue;
+      }
+      top[s].total += delta[s];
+      if (!rows) continue;
+      if (i == 0) {
+        read_top(s == 0 ? bids_ : asks_, k, rows);
+        continue;
+      }
+      std::memcpy(static_cast<void*>(rows), rows - row, k * sizeof(DepthRow));
+      if (change[s] == TopChange::kResize)
+        for (std::size_t j = 0; j < k; ++j)
+          if (rows[j].price == e.price) {
+            write_depth_row(rows + j, e.price, e.size, e.count);
+            break;
+          }
     }
     if (record.features) {
-      // An unmoved top leaves the touch as it was: no flow, the rest as before.
-      if (moved[0] || moved[1])
+      // An unchanged top leaves the touch as it was: no flow, the rest as before.
+      if (change[0] != TopChange::kNone || change[1] != TopChange::kNone)
         last = features(before, now, top[0].total, top[1].total);
       else
         last.ofi = last.ofi_bid = last.ofi_ask = 0;

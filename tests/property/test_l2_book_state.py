@@ -112,7 +112,8 @@ class L2BookMachine(RuleBasedStateMachine):
 
     @rule(events=st.lists(
         st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from([1, 2, 3, 4]),
-                  st.integers(0, 3 * WINDOW), st.integers(0, 50), st.integers(0, 9)),
+                  st.one_of(st.integers(0, 12), st.integers(0, 3 * WINDOW)),  # a few prices recur
+                  st.integers(0, 50), st.integers(0, 9)),
         max_size=40), n=st.integers(1, 6), record=st.sampled_from(["bbo", "depth", "features", "all"]))
     def apply_batch(self, events: list[tuple[int, int, int, int, int]], n: int, record: str) -> None:
         arr = np.zeros(len(events), dtype=dtypes.LEVEL_EVENT)

@@ -120,16 +120,22 @@ small_events = st.lists(
 @given(rows=small_events, n=st.integers(1, 4))
 def test_features_agree_with_the_books_scalar_methods(rows: list[tuple[int, int, int, int, int]],
                                                       n: int) -> None:
-    """The batch's rows equal what mid(), spread(), microprice() (n=1) and imbalance(n) say
-    after each event applied alone, and ofi is the touch's flow by definition."""
+    """The batch's rows equal what mid(), spread(), microprice() (n=1), imbalance(n) and
+    depth(n) say after each event applied alone, and ofi is the touch's flow by definition.
+    Few prices: most events resize a level already in the top n."""
     rows = [(s, a, p + (0 if s == Side.BID else 5), q, c) for s, a, p, q, c in rows]
     ev = events(*rows)
     batch, single = L2Book(), L2Book()
     out = features_of(batch, ev, n)
+    depth = np.zeros((len(ev), 2, n), dtype=dtypes.DEPTH)
+    L2Book().apply(ev, depth_out=depth, n=n)
     for i in range(len(ev)):
         (b0, a0) = single.bbo()
         single.apply(ev[i:i + 1])
         f, (b1, a1) = out[i], single.bbo()
+        for side, want in enumerate(single.depth(n)):
+            assert depth[i, side, :len(want)].tolist() == want.tolist()
+            assert depth[i, side, len(want):].tobytes() == bytes(24 * (n - len(want)))
         mid, spread = single.mid(), single.spread()
         assert (f["mid_x2"] / 2, f["spread"]) == ((mid, spread) if mid is not None else (0, 0))
         want_micro = single.microprice() if n == 1 else None
