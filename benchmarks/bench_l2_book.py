@@ -28,7 +28,14 @@ import numpy as np
 import pytest
 
 import crossbook
-from benchmarks.loops import DEPTH_N, apply_batch, update_bbo, update_depth, update_depth_into
+from benchmarks.loops import (
+    DEPTH_N,
+    apply_batch,
+    apply_recording,
+    update_bbo,
+    update_depth,
+    update_depth_into,
+)
 from benchmarks.pyorderbook import PyL2Book
 from benchmarks.workload import MID0, Workload, default_n, make_workload
 from crossbook import dtypes
@@ -42,6 +49,7 @@ MEMORY_LIMIT = 10 * 2**20
 TARGETS = {  # updates per second, from the issue
     "update_bbo": 5e6,
     "apply_bbo_out": 40e6,
+    "apply_features_out10": 20e6,
     "update_depth10": 1.5e6,
     "update_depth_into10": 1.5e6,
 }
@@ -161,6 +169,60 @@ def test_apply_batch_bbo_out(benchmark: Any, workload: Workload, reference: Refe
 
     book = run_measured(benchmark, apply_batch, setup, n_updates=w.n_updates, goal="apply_bbo_out")
     np.testing.assert_array_equal(bbo_out, reference.bbo_trail)
+    assert_final_state(book, reference)
+
+
+def touch_flow(before: np.ndarray, now: np.ndarray, side: str, better: Any) -> np.ndarray:
+    """Cont-Kukanov-Stoikov flow of one side between BBO rows (no side ever empties here)."""
+    p0, q0 = before[f"{side}_price"], before[f"{side}_size"]
+    p1, q1 = now[f"{side}_price"], now[f"{side}_size"]
+    return np.where(better(p1, p0), q1, np.where(p1 == p0, q1 - q0, -q0))
+
+
+def test_apply_batch_depth_out10(benchmark: Any, workload: Workload, reference: Reference) -> None:
+    """apply(events, depth_out=, n=10): the top 10 of both sides recorded after every event."""
+    w = workload
+    depth_out = np.zeros((w.n_updates, 2, DEPTH_N), dtype=dtypes.DEPTH)
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        depth_out.view(np.int64)[:] = -1
+        return (fresh_book(w), w.events, depth_out, None), {}
+
+    book = run_measured(benchmark, apply_recording, setup, n_updates=w.n_updates)
+    trail = reference.bbo_trail
+    for side, name in ((0, "bid"), (1, "ask")):
+        np.testing.assert_array_equal(depth_out[:, side, 0]["price"], trail[f"{name}_price"])
+        np.testing.assert_array_equal(depth_out[:, side, 0]["size"], trail[f"{name}_size"])
+    assert (rows(depth_out[-1, 0]), rows(depth_out[-1, 1])) == reference.final_depth
+    assert_final_state(book, reference)
+
+
+def test_apply_batch_features_out10(
+    benchmark: Any, workload: Workload, reference: Reference
+) -> None:
+    """apply(events, features_out=, n=10): BOOK_FEATURES after every event."""
+    w = workload
+    features_out = np.zeros(w.n_updates, dtype=dtypes.BOOK_FEATURES)
+
+    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        features_out.view(np.int64)[:] = -1
+        return (fresh_book(w), w.events, None, features_out), {}
+
+    book = run_measured(
+        benchmark, apply_recording, setup, n_updates=w.n_updates, goal="apply_features_out10"
+    )
+    trail = reference.bbo_trail
+    first = np.array([(w.snapshot_bids[0]["price"], w.snapshot_bids[0]["size"],
+                       w.snapshot_asks[0]["price"], w.snapshot_asks[0]["size"])], dtype=dtypes.BBO)
+    before = np.concatenate((first, trail[:-1]))
+    f = features_out
+    assert (f["flags"] == dtypes.FEAT_TWO_SIDED).all()
+    np.testing.assert_array_equal(f["mid_x2"], trail["bid_price"] + trail["ask_price"])
+    np.testing.assert_array_equal(f["spread"], trail["ask_price"] - trail["bid_price"])
+    np.testing.assert_array_equal(f["ofi_bid"], touch_flow(before, trail, "bid", np.greater))
+    np.testing.assert_array_equal(f["ofi_ask"], touch_flow(before, trail, "ask", np.less))
+    np.testing.assert_array_equal(f["ofi"], f["ofi_bid"] - f["ofi_ask"])
+    assert f["imbalance"][-1] == book.imbalance(DEPTH_N)
     assert_final_state(book, reference)
 
 

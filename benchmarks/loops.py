@@ -49,3 +49,9 @@ def update_depth_into(
 def apply_batch(book: Any, events: np.ndarray, bbo_out: np.ndarray | None) -> Any:
     book.apply(events, bbo_out)
     return book
+
+
+def apply_recording(book: Any, events: np.ndarray, depth_out: np.ndarray | None,
+                    features_out: np.ndarray | None) -> Any:
+    book.apply(events, depth_out=depth_out, features_out=features_out, n=DEPTH_N)
+    return book

@@ -11,6 +11,8 @@ void register_dtypes() {
                        flags);
   PYBIND11_NUMPY_DTYPE(DepthRow, price, size, count);
   PYBIND11_NUMPY_DTYPE(BboRow, bid_price, bid_size, ask_price, ask_size);
+  PYBIND11_NUMPY_DTYPE(BookFeatures, mid_x2, spread, microprice, imbalance, ofi, ofi_bid, ofi_ask,
+                       flags, reserved);
   PYBIND11_NUMPY_DTYPE(OrderEvent, ts_exchange_ns, ts_recv_ns, order_id, price, size, side, action,
                        flags, reserved);
   PYBIND11_NUMPY_DTYPE(OrderRequest, ts_ns, order_id, owner, price, size, side, type, tif, stp,

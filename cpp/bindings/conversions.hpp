@@ -21,11 +21,12 @@ namespace py = pybind11;
 /// Registers the numpy dtypes of the structs in types.hpp (idempotent per module).
 void register_dtypes();
 
-/// A C-contiguous, aligned, writeable-or-not 1-d array whose dtype equals T's, or a
-/// TypeError naming `what` and the dtype received. Never converts or copies.
+/// A C-contiguous, aligned, writeable-or-not array of `ndim` dimensions whose dtype
+/// equals T's, or a TypeError naming `what` and the dtype received. Never converts
+/// or copies.
 template <class T>
 py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const char* what,
-                                                 bool writeable) {
+                                                 bool writeable, py::ssize_t ndim = 1) {
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(std::string(what) + " must be a numpy array");
   auto arr = py::reinterpret_borrow<py::array>(obj);
@@ -33,7 +34,11 @@ py::array_t<T, py::array::c_style> require_array(const py::handle& obj, const ch
   if (!arr.dtype().equal(want))
     throw py::type_error(std::string(what) + " must have dtype " + py::str(want).cast<std::string>() +
                          ", got " + py::str(arr.dtype()).cast<std::string>());
-  if (arr.ndim() != 1) throw py::value_error(std::string(what) + " must be one-dimensional");
+  if (arr.ndim() != ndim)
+    throw py::value_error(std::string(what) + " must be " +
+                          (ndim == 1 ? std::string("one-dimensional")
+                                     : std::to_string(ndim) + "-dimensional") +
+                          ", got " + std::to_string(arr.ndim()) + " dimensions");
   if (!(arr.flags() & py::array::c_style))
     throw py::value_error(std::string(what) + " must be C-contiguous");
   // Rows are read through typed pointers: an unaligned buffer (a view at an odd

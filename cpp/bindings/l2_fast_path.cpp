@@ -268,9 +268,12 @@ PyObject* fast_is_crossed(PyObject* self, PyObject* /*unused*/) {
 PyMethodDef kApplyDef = {
     "apply", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_apply)),
     METH_FASTCALL | METH_KEYWORDS,
-    "apply(events, bbo_out=None)\n\n"
-    "Applies LEVEL_EVENT rows in order (all validated first); bbo_out, if given, gets the\n"
-    "BBO after each event. Large batches run without the GIL."};
+    "apply(events, bbo_out=None, *, depth_out=None, features_out=None, n=10)\n\n"
+    "Applies LEVEL_EVENT rows in order (all validated first, outputs included); after each\n"
+    "event bbo_out (BBO) gets the best bid and ask, depth_out (DEPTH, shape (rows, 2, n))\n"
+    "the top n levels of both sides (zero rows past a side's depth) and features_out\n"
+    "(BOOK_FEATURES) mid, spread, microprice and imbalance over the top n levels and the\n"
+    "event's order-flow imbalance. Large batches run without the GIL."};
 PyMethodDef kIsCrossedDef = {"is_crossed", fast_is_crossed, METH_NOARGS,
                              "is_crossed() -> bool: best bid >= best ask"};
 

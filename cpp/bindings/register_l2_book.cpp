@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "conversions.hpp"
 #include "crossbook/l2_book.hpp"
@@ -52,25 +54,64 @@ std::string repr(const PyL2Book& b) {
          ", ask=" + top(Side::Ask) + (b.is_crossed() ? ", CROSSED" : "") + ")";
 }
 
-void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bbo_obj) {
+// Outputs written by another array of the same call would corrupt one of them
+// mid-batch, so the byte ranges must be disjoint.
+void check_disjoint(const std::vector<std::pair<const char*, py::array>>& arrays) {
+  for (std::size_t i = 0; i < arrays.size(); ++i)
+    for (std::size_t j = i + 1; j < arrays.size(); ++j) {
+      const auto* a = static_cast<const char*>(arrays[i].second.data());
+      const auto* b = static_cast<const char*>(arrays[j].second.data());
+      if (a < b + arrays[j].second.nbytes() && b < a + arrays[i].second.nbytes())
+        throw py::value_error(std::string(arrays[i].first) + " and " + arrays[j].first +
+                              " share memory");
+    }
+}
+
+void check_rows(const py::array& arr, const char* what, std::size_t n) {
+  if (static_cast<std::size_t>(arr.shape(0)) < n)
+    throw py::value_error(std::string(what) + " has " + std::to_string(arr.shape(0)) +
+                          " rows, fewer than the " + std::to_string(n) + " events");
+}
+
+void apply_batch(PyL2Book& b, const py::handle& events_obj, const py::handle& bbo_obj,
+                 const py::handle& depth_obj, const py::handle& features_obj, py::ssize_t levels) {
+  if (levels < 1) throw py::value_error("n must be >= 1, got " + std::to_string(levels));
   auto events = require_array<LevelEvent>(events_obj, "events", false);
   const auto n = static_cast<std::size_t>(events.shape(0));
-  BboRow* bbo_out = nullptr;
-  py::array_t<BboRow, py::array::c_style> bbo;
+  ApplyRecord record;
+  record.levels = static_cast<std::size_t>(levels);
+  std::vector<std::pair<const char*, py::array>> arrays{{"events", events}};
   if (!bbo_obj.is_none()) {
-    bbo = require_array<BboRow>(bbo_obj, "bbo_out", true);
-    if (static_cast<std::size_t>(bbo.shape(0)) < n)
-      throw py::value_error("bbo_out has " + std::to_string(bbo.shape(0)) +
-                            " rows, fewer than the " + std::to_string(n) + " events");
-    bbo_out = bbo.mutable_data();
+    auto bbo = require_array<BboRow>(bbo_obj, "bbo_out", true);
+    check_rows(bbo, "bbo_out", n);
+    record.bbo = bbo.mutable_data();
+    arrays.emplace_back("bbo_out", bbo);
   }
+  if (!depth_obj.is_none()) {
+    auto depth = require_array<DepthRow>(depth_obj, "depth_out", true, 3);
+    check_rows(depth, "depth_out", n);
+    if (depth.shape(1) != 2 || depth.shape(2) != levels)
+      throw py::value_error("depth_out must have shape (rows, 2, n) with n=" + std::to_string(levels) +
+                            ", got (" + std::to_string(depth.shape(0)) + ", " +
+                            std::to_string(depth.shape(1)) + ", " + std::to_string(depth.shape(2)) +
+                            ")");
+    record.depth = depth.mutable_data();
+    arrays.emplace_back("depth_out", depth);
+  }
+  if (!features_obj.is_none()) {
+    auto features = require_array<BookFeatures>(features_obj, "features_out", true);
+    check_rows(features, "features_out", n);
+    record.features = features.mutable_data();
+    arrays.emplace_back("features_out", features);
+  }
+  check_disjoint(arrays);
   const LevelEvent* data = events.data();
   BatchGuard guard(b.busy, PyL2Book::kName);
   // Safe without the GIL: the arrays are kept alive by this frame, the book
   // is guarded against use from other threads, and apply() checks each event
   // from the bytes it applies (another thread may write to the array).
   py::gil_scoped_release release;
-  b.apply(data, n, bbo_out);
+  b.apply(data, n, record);
 }
 
 // Builds the copy through type(self) so that a Python subclass copies as itself.
@@ -155,7 +196,9 @@ void register_l2_book(py::module_& m) {
           },
           py::arg("side"), py::arg("price"))
       .def("_apply",  // general path of apply(); see l2_fast_path.cpp
-           &apply_batch, py::arg("events"), py::arg("bbo_out") = py::none())
+           &apply_batch, py::arg("events"), py::arg("bbo_out") = py::none(), py::kw_only(),
+           py::arg("depth_out") = py::none(), py::arg("features_out") = py::none(),
+           py::arg("n") = 10)
       .def(
           "load_snapshot",
           [](PyL2Book& b, const py::handle& bids_obj, const py::handle& asks_obj) {

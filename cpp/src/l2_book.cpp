@@ -303,22 +303,22 @@ void L2Book::apply_one(const LevelEvent& e) {
 
 void L2Book::apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out) {
   for (std::size_t i = 0; i < n; ++i) check_event(events[i], i);
-  // Each event is read once more, into a local, and checked again before it is
-  // applied: the first pass alone would let a thread that writes to the buffer
-  // meanwhile put an unchecked value into the book.
-  auto checked = [&](std::size_t i) {
-    const LevelEvent e = events[i];
-    check_event(e, i, " (changed while the batch ran; the events before it were applied)");
-    return e;
-  };
   if (bbo_out) {
     for (std::size_t i = 0; i < n; ++i) {
-      apply_one(checked(i));
+      apply_one(recheck(events, i));
       bbo_out[i] = bbo();
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) apply_one(checked(i));
+    for (std::size_t i = 0; i < n; ++i) apply_one(recheck(events, i));
   }
+}
+
+// The first pass alone would let a thread that writes to the buffer meanwhile
+// put an unchecked value into the book.
+LevelEvent L2Book::recheck(const LevelEvent* events, std::size_t i) const {
+  const LevelEvent e = events[i];
+  check_event(e, i, " (changed while the batch ran; the events before it were applied)");
+  return e;
 }
 
 void L2Book::load_snapshot(const DepthRow* bids, std::size_t nb, const DepthRow* asks,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "LEVEL_EVENT", "DEPTH", "BBO", "ADD", "UPDATE", "DELETE", "CLEAR", "F_LAST", "F_SNAPSHOT",
+    "LEVEL_EVENT", "DEPTH", "BBO", "BOOK_FEATURES", "FEAT_TWO_SIDED", "ADD", "UPDATE", "DELETE", "CLEAR", "F_LAST", "F_SNAPSHOT",
     "ORDER_EVENT", "ORDER_REQUEST", "FILL", "REJECT", "RESTING_ORDER",
     "ORDER_ADD", "ORDER_MODIFY", "ORDER_CANCEL", "ORDER_CLEAR", "ORDER_EXECUTE",
     "LIMIT", "MARKET", "CANCEL", "MODIFY", "GTC", "IOC", "FOK",
@@ -51,6 +51,44 @@ BBO = np.dtype(
     [("bid_price", "<i8"), ("bid_size", "<i8"), ("ask_price", "<i8"), ("ask_size", "<i8")],
     align=True,
 )
+
+#: Book features after an event, as ``L2Book.apply(..., features_out=, n=)`` records
+#: them. Exact integers where the quantity is exact, float64 only for ratios:
+#:
+#: - ``mid_x2``: best bid + best ask, i.e. the mid in half-ticks (twice the mid, in
+#:   price mantissa units); unsigned because the sum of two int64 prices may pass
+#:   int64 (it never passes uint64). 0 unless FEAT_TWO_SIDED.
+#: - ``spread``: best ask - best bid in price mantissa units, negative when crossed;
+#:   0 unless FEAT_TWO_SIDED.
+#: - ``microprice``: (bid * A + ask * B) / (A + B) in price mantissa units, B and A
+#:   the summed sizes of the top n bid and ask levels (n=1: ``L2Book.microprice()``);
+#:   NaN unless FEAT_TWO_SIDED.
+#: - ``imbalance``: (B - A) / (B + A), as ``L2Book.imbalance(n)``; NaN on an empty book.
+#: - ``ofi``: the event's order-flow imbalance at the touch (Cont, Kukanov and
+#:   Stoikov 2014), ``ofi_bid - ofi_ask`` in size mantissa units, with
+#:   ``ofi_bid = [P >= P'] q - [P <= P'] q'`` over the best bid before (primed) and
+#:   after the event and ``ofi_ask = [P <= P'] q - [P >= P'] q'`` over the best ask.
+#:   An empty bid counts as an infinitely low price and an empty ask as an
+#:   infinitely high one. The first event of a batch is measured from the book as
+#:   the batch found it. Exact: an event moves one side, or clears both (then both
+#:   parts are <= 0), so the difference always fits int64.
+BOOK_FEATURES = np.dtype(
+    [
+        ("mid_x2", "<u8"),
+        ("spread", "<i8"),
+        ("microprice", "<f8"),
+        ("imbalance", "<f8"),
+        ("ofi", "<i8"),
+        ("ofi_bid", "<i8"),
+        ("ofi_ask", "<i8"),
+        ("flags", "<u4"),
+        ("reserved", "<u4"),
+    ],
+    align=True,
+)
+
+#: Flag bits of BOOK_FEATURES.flags.
+FEAT_TWO_SIDED = 1 << 0  # both sides have a level: mid_x2, spread and microprice mean something
 
 # Actions share nautilus_trader's BookAction numbering.
 ADD, UPDATE, DELETE, CLEAR = 1, 2, 3, 4

@@ -10,6 +10,8 @@ tests/property/test_l2_book_state_regressions.py (the form: test_units_regressio
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,6 +26,20 @@ WINDOW = 4096  # the core's default ladder width; prices are drawn around its ed
 sides = st.sampled_from([Side.BID, Side.ASK])
 sizes = st.integers(min_value=1, max_value=INT64_MAX)
 small_sizes = st.integers(min_value=1, max_value=1_000)
+
+
+def garbage(dtype: np.dtype, rows: int) -> np.ndarray:
+    return np.full(rows * dtype.itemsize, 0xAB, np.uint8).view(dtype)
+
+
+def assert_features(row: np.void, want: tuple[int | float, ...]) -> None:
+    """A BOOK_FEATURES row against the reference's: integers exact, the two ratios to
+    ~1 ulp (the core divides in long double), NaN where undefined, reserved zero."""
+    got = row.tolist()
+    assert got[-1] == 0
+    assert [got[i] for i in (0, 1, 4, 5, 6, 7)] == [want[i] for i in (0, 1, 4, 5, 6, 7)]
+    for g, w in zip(got[2:4], want[2:4]):
+        assert (math.isnan(g) and math.isnan(w)) or g == pytest.approx(w, rel=1e-15, abs=0)
 
 
 class L2BookMachine(RuleBasedStateMachine):
@@ -96,21 +112,36 @@ class L2BookMachine(RuleBasedStateMachine):
 
     @rule(events=st.lists(
         st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from([1, 2, 3, 4]),
-                  st.integers(0, 3 * WINDOW), st.integers(0, 50), st.integers(0, 9)),
-        max_size=40))
-    def apply_batch(self, events: list[tuple[int, int, int, int, int]]) -> None:
+                  st.one_of(st.integers(0, 12), st.integers(0, 3 * WINDOW)),  # a few prices recur
+                  st.integers(0, 50), st.integers(0, 9)),
+        max_size=40), n=st.integers(1, 6), record=st.sampled_from(["bbo", "depth", "features", "all"]))
+    def apply_batch(self, events: list[tuple[int, int, int, int, int]], n: int, record: str) -> None:
         arr = np.zeros(len(events), dtype=dtypes.LEVEL_EVENT)
         for i, (side, action, price, size, count) in enumerate(events):
             side = side if action == dtypes.CLEAR else (side or 1)
             arr[i] = (0, 0, min(self.anchor + price, INT64_MAX), size, count, side, action, 0)
         bbo = np.zeros(len(events), dtype=dtypes.BBO)
-        self.book.apply(arr, bbo)
+        # Garbage in the outputs: every byte of a recorded row must be written.
+        depth = garbage(dtypes.DEPTH, len(events) * 2 * n).reshape(len(events), 2, n)
+        features = garbage(dtypes.BOOK_FEATURES, len(events))
+        kwargs = {"depth": {"depth_out": depth}, "features": {"features_out": features}, "bbo": {},
+                  "all": {"depth_out": depth, "features_out": features}}[record]
+        self.book.apply(arr, bbo, **kwargs, n=n)
         for i, e in enumerate(arr):
+            before = self.ref.bbo()
             self.ref.apply_event(int(e["side"]), int(e["action"]), int(e["price"]),
                                  int(e["size"]), int(e["count"]))
             bid, ask = self.ref.bbo()
             assert (bbo[i]["bid_price"], bbo[i]["bid_size"]) == (bid or (0, 0))
             assert (bbo[i]["ask_price"], bbo[i]["ask_size"]) == (ask or (0, 0))
+            if "depth_out" in kwargs:
+                want = np.zeros((2, n), dtypes.DEPTH)  # zeroed, padding included
+                for side, rows in enumerate(self.ref.padded_depth(n)):
+                    for j, row in enumerate(rows):
+                        want[side, j] = row
+                assert depth[i].tobytes() == want.tobytes()
+            if "features_out" in kwargs:
+                assert_features(features[i], self.ref.features(before, n))
 
     @rule()
     def clear(self) -> None:

@@ -6,11 +6,29 @@ obviously right; speed is not its job.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 BID, ASK = 1, 2
 ADD, UPDATE, DELETE, CLEAR = 1, 2, 3, 4
 INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+FEAT_TWO_SIDED = 1
+_Touch = tuple[int, int] | None
+
+
+def _bid_flow(before: _Touch, now: _Touch) -> int:
+    """Cont-Kukanov-Stoikov bid term, [P >= P'] q - [P <= P'] q', an empty side at -inf."""
+    p0, q0 = before if before else (-math.inf, 0)
+    p1, q1 = now if now else (-math.inf, 0)
+    return (q1 if p1 >= p0 else 0) - (q0 if p1 <= p0 else 0)
+
+
+def _ask_flow(before: _Touch, now: _Touch) -> int:
+    """[P <= P'] q - [P >= P'] q', an empty ask at +inf."""
+    p0, q0 = before if before else (math.inf, 0)
+    p1, q1 = now if now else (math.inf, 0)
+    return (q1 if p1 <= p0 else 0) - (q0 if p1 >= p0 else 0)
 
 
 @dataclass
@@ -92,3 +110,23 @@ class RefL2Book:
         b = sum(s for _, s, _ in self.side_levels(BID)[:n])
         a = sum(s for _, s, _ in self.side_levels(ASK)[:n])
         return None if a + b == 0 else (b - a) / (b + a)
+
+    def padded_depth(self, n: int) -> list[list[tuple[int, int, int]]]:
+        """Top n of both sides, rows past a side's depth (0, 0, 0): depth_out's layout."""
+        return [(lv + [(0, 0, 0)] * n)[:n] for lv in self.depth(n)]
+
+    def features(self, before: tuple[_Touch, _Touch], n: int) -> tuple[int | float, ...]:
+        """BOOK_FEATURES row after an event, `before` the bbo() before it; floats exact
+        rationals rounded once (the core rounds via long double: compare to ~1 ulp)."""
+        bid, ask = self.bbo()
+        b = sum(s for _, s, _ in self.side_levels(BID)[:n])
+        a = sum(s for _, s, _ in self.side_levels(ASK)[:n])
+        ofi_bid, ofi_ask = _bid_flow(before[0], bid), _ask_flow(before[1], ask)
+        ofi = ofi_bid - ofi_ask
+        assert INT64_MIN <= ofi <= INT64_MAX, "one event: one side moves, or a clear empties both"
+        imbalance = math.nan if a + b == 0 else (b - a) / (b + a)
+        if bid is None or ask is None:
+            return (0, 0, math.nan, imbalance, ofi, ofi_bid, ofi_ask, 0)
+        microprice = (bid[0] * a + ask[0] * b) / (a + b)
+        return (bid[0] + ask[0], ask[0] - bid[0], microprice, imbalance, ofi, ofi_bid, ofi_ask,
+                FEAT_TWO_SIDED)

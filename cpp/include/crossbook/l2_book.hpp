@@ -118,6 +118,18 @@ class BookSide {
   std::uint32_t far_near_ = 0;  // of which missed the window within reach of a wider one
 };
 
+/// What L2Book::apply records after each event besides the book itself; a null
+/// pointer records nothing.
+struct ApplyRecord {
+  BboRow* bbo = nullptr;
+  /// 2 * levels rows per event: the bids' best `levels`, then the asks', best
+  /// first; rows past a side's depth are zero.
+  DepthRow* depth = nullptr;
+  BookFeatures* features = nullptr;
+  /// Depth rows per side, and the levels microprice and imbalance read (>= 1).
+  std::size_t levels = 10;
+};
+
 class L2Book {
  public:
   /// `tick` is a hint: prices are expected to be multiples of it (in mantissa
@@ -140,6 +152,9 @@ class L2Book {
   /// put a bad value into the book: such an event throws InvalidInput (its
   /// message says it changed) with the events before it applied.
   void apply(const LevelEvent* events, std::size_t n, BboRow* bbo_out);
+  /// The same, recording depth and features too (book_features.cpp). Throws
+  /// InvalidInput for record.levels == 0 before anything is applied.
+  void apply(const LevelEvent* events, std::size_t n, const ApplyRecord& record);
 
   /// Replaces the whole book with the given levels (sizes must be positive).
   void load_snapshot(const DepthRow* bids, std::size_t nb, const DepthRow* asks, std::size_t na);
@@ -178,6 +193,12 @@ class L2Book {
  private:
   void check_event(const LevelEvent& e, std::size_t index, const char* note = "") const;
   void apply_one(const LevelEvent& e);
+  /// Event i read once more, into a local, and checked again: see apply().
+  LevelEvent recheck(const LevelEvent* events, std::size_t i) const;
+  /// Features of the book as it is, `before` being the BBO before the last event
+  /// (the order-flow imbalance is the change from it), with the top-n sizes summed.
+  BookFeatures features(const BboRow& before, const BboRow& now, Int128 bid_total,
+                        Int128 ask_total) const;
 
   int price_exp_;
   int size_exp_;

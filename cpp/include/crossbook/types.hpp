@@ -54,6 +54,27 @@ struct BboRow {
 };
 static_assert(sizeof(BboRow) == 32, "BboRow layout is part of the numpy contract");
 
+namespace feature_flags {
+inline constexpr std::uint32_t kTwoSided = 1u << 0;  // both sides have a level
+}  // namespace feature_flags
+
+// Book features after an event (L2Book::apply). Integers where the quantity is
+// exact: twice the mid (bid + ask never exceeds 2^64 - 2, so it fits unsigned),
+// the spread, and the event's order-flow imbalance at the touch (Cont, Kukanov
+// and Stoikov 2014) as its bid and ask parts. Floats only for the ratios.
+struct BookFeatures {
+  std::uint64_t mid_x2;  // best bid + best ask (half-ticks); 0 unless two-sided
+  Price spread;          // best ask - best bid, negative when crossed; 0 unless two-sided
+  double microprice;     // (bid * A + ask * B) / (A + B), B and A the top-n sizes; NaN unless two-sided
+  double imbalance;      // (B - A) / (B + A) over the top n levels; NaN when both are empty
+  std::int64_t ofi;      // ofi_bid - ofi_ask
+  Qty ofi_bid;           // bid side's flow: + size arriving at or above the old best, - size leaving
+  Qty ofi_ask;           // ask side's flow, same sign convention (ofi subtracts it)
+  std::uint32_t flags;   // feature_flags
+  std::uint32_t reserved;
+};
+static_assert(sizeof(BookFeatures) == 64, "BookFeatures layout is part of the numpy contract");
+
 // Thrown for input the book refuses; the bindings turn it into ValueError.
 class InvalidInput : public std::invalid_argument {
  public:
