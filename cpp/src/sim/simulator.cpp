@@ -38,28 +38,25 @@ void Simulator::check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t
                        std::to_string(last_event_ns_) + ")");
 }
 
-void Simulator::add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n) {
-  Feed& f = feeds_.at(venue);
-  std::int64_t last = f.levels.empty() ? now_ns_ : f.levels.back().ts_recv_ns;
+template <class Row, class Check>
+void Simulator::append_rows(std::vector<Row>& dst, const Row* rows, std::size_t n, Check check,
+                            const char* what) {
+  std::int64_t last = dst.empty() ? now_ns_ : dst.back().ts_recv_ns;
   for (std::size_t i = 0; i < n; ++i) {
-    check_level_row(rows[i], i, "level");
-    check_time(rows[i].ts_recv_ns, last, i, "level");
+    check(rows[i], i, what);
+    check_time(rows[i].ts_recv_ns, last, i, what);
     last = rows[i].ts_recv_ns;
   }
-  f.levels.insert(f.levels.end(), rows, rows + n);
+  dst.insert(dst.end(), rows, rows + n);
   pick_known_ = false;
 }
 
+void Simulator::add_levels(std::size_t venue, const LevelEvent* rows, std::size_t n) {
+  append_rows(feeds_.at(venue).levels, rows, n, check_level_row, "level");
+}
+
 void Simulator::add_trades(std::size_t venue, const TradeEvent* rows, std::size_t n) {
-  Feed& f = feeds_.at(venue);
-  std::int64_t last = f.trades.empty() ? now_ns_ : f.trades.back().ts_recv_ns;
-  for (std::size_t i = 0; i < n; ++i) {
-    check_trade_row(rows[i], i, "trade");
-    check_time(rows[i].ts_recv_ns, last, i, "trade");
-    last = rows[i].ts_recv_ns;
-  }
-  f.trades.insert(f.trades.end(), rows, rows + n);
-  pick_known_ = false;
+  append_rows(feeds_.at(venue).trades, rows, n, check_trade_row, "trade");
 }
 
 std::int64_t Simulator::later(std::int64_t ts_ns, std::int64_t delay_ns) const {

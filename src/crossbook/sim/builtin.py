@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from crossbook._side import Side
 from crossbook.arb.fees import MAX_FEE_CBPS
+from crossbook.sim._checks import check_int
 from crossbook.sim.models import VenueConfig
 from crossbook.sim.records import TimeInForce
 from crossbook.sim.strategy import Strategy
@@ -30,13 +31,6 @@ BUILTINS = ("cross-arb",)
 
 _FEE_DENOMINATOR = 1_000_000  # centi-bps per unit
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +48,10 @@ class CrossArbParams:
     taker_cbps: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_int("max_size", self.max_size, 1, _INT64_MAX)
-        _check_int("cooldown_ns", self.cooldown_ns, 0, _INT64_MAX)
+        check_int("max_size", self.max_size, 1, _INT64_MAX)
+        check_int("cooldown_ns", self.cooldown_ns, 0, _INT64_MAX)
         for fee in self.taker_cbps or ():
-            _check_int("taker_cbps", fee, -MAX_FEE_CBPS, MAX_FEE_CBPS)
+            check_int("taker_cbps", fee, -MAX_FEE_CBPS, MAX_FEE_CBPS)
 
     def fees_for(self, venues: Sequence[VenueConfig]) -> tuple[int, ...]:
         """The taker fee per venue the rule counts on."""

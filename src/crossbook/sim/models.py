@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from crossbook.arb.fees import MAX_FEE_CBPS, VenueCosts
+from crossbook.sim._checks import check_int
 from crossbook.sim.risk import VenueRisk
 
 __all__ = [
@@ -46,13 +47,6 @@ def parse_queue_model(name: str) -> tuple[str, float | None]:
     raise ValueError(f"unknown queue model {name!r} (known: {', '.join(QUEUE_MODELS)})")
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-
-
 @dataclass(frozen=True, slots=True)
 class ConstantLatency:
     """Every request reaches the venue ``entry_ns`` after the decision; every answer
@@ -62,8 +56,8 @@ class ConstantLatency:
     response_ns: int
 
     def __post_init__(self) -> None:
-        _check_int("entry_ns", self.entry_ns, 0, 2**63 - 1)
-        _check_int("response_ns", self.response_ns, 0, 2**63 - 1)
+        check_int("entry_ns", self.entry_ns, 0, 2**63 - 1)
+        check_int("response_ns", self.response_ns, 0, 2**63 - 1)
 
 
 def _as_int(name: str, value: object) -> int:
@@ -81,14 +75,14 @@ def _delays(name: str, values: Sequence[int]) -> tuple[int, ...]:
     if not out:
         raise ValueError(f"{name} needs at least one sample")
     for v in out:
-        _check_int(name, v, 0, _MAX_NS)
+        check_int(name, v, 0, _MAX_NS)
     return out
 
 
 def _range(name: str, bounds: tuple[int, int]) -> tuple[int, int]:
     lo, hi = bounds
-    _check_int(f"{name} low", lo, 0, _MAX_NS)
-    _check_int(f"{name} high", hi, lo, _MAX_NS)
+    check_int(f"{name} low", lo, 0, _MAX_NS)
+    check_int(f"{name} high", hi, lo, _MAX_NS)
     return lo, hi
 
 
@@ -107,7 +101,7 @@ class EmpiricalLatency:
     def __post_init__(self) -> None:
         object.__setattr__(self, "entry_ns", _delays("entry_ns", self.entry_ns))
         object.__setattr__(self, "response_ns", _delays("response_ns", self.response_ns))
-        _check_int("seed", self.seed, 0, 2**64 - 1)
+        check_int("seed", self.seed, 0, 2**64 - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +116,7 @@ class UniformLatency:
     def __post_init__(self) -> None:
         object.__setattr__(self, "entry", _range("entry", self.entry))
         object.__setattr__(self, "response", _range("response", self.response))
-        _check_int("seed", self.seed, 0, 2**64 - 1)
+        check_int("seed", self.seed, 0, 2**64 - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +134,9 @@ class TableLatency:
         if not rows:
             raise ValueError("a latency table needs at least one row")
         for i, (from_ns, entry_ns, response_ns) in enumerate(rows):
-            _check_int(f"row {i} from_ts_ns", from_ns, -_MAX_NS - 1, _MAX_NS)
-            _check_int(f"row {i} entry_ns", entry_ns, 0, _MAX_NS)
-            _check_int(f"row {i} response_ns", response_ns, 0, _MAX_NS)
+            check_int(f"row {i} from_ts_ns", from_ns, -_MAX_NS - 1, _MAX_NS)
+            check_int(f"row {i} entry_ns", entry_ns, 0, _MAX_NS)
+            check_int(f"row {i} response_ns", response_ns, 0, _MAX_NS)
             if i and from_ns <= rows[i - 1][0]:
                 raise ValueError(f"row {i}: from_ts_ns {from_ns} is not after the previous row's "
                                  f"{rows[i - 1][0]}")
@@ -161,8 +155,8 @@ class Fees:
     taker_cbps: int
 
     def __post_init__(self) -> None:
-        _check_int("maker_cbps", self.maker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
-        _check_int("taker_cbps", self.taker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
+        check_int("maker_cbps", self.maker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
+        check_int("taker_cbps", self.taker_cbps, -MAX_FEE_CBPS, MAX_FEE_CBPS)
 
     @classmethod
     def from_costs(cls, costs: VenueCosts) -> Fees:
@@ -183,9 +177,9 @@ class Impact:
     decay_ns: int
 
     def __post_init__(self) -> None:
-        _check_int("price_step", self.price_step, 0, 2**63 - 1)
-        _check_int("size_unit", self.size_unit, 1, 2**63 - 1)
-        _check_int("decay_ns", self.decay_ns, 1, 2**63 - 1)
+        check_int("price_step", self.price_step, 0, 2**63 - 1)
+        check_int("size_unit", self.size_unit, 1, 2**63 - 1)
+        check_int("decay_ns", self.decay_ns, 1, 2**63 - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +204,7 @@ class VenueConfig:
 
     def __post_init__(self) -> None:
         parse_queue_model(self.queue)
-        _check_int("tick", self.tick, 1, 2**63 - 1)
+        check_int("tick", self.tick, 1, 2**63 - 1)
 
     def core_args(self) -> tuple[int, int, int, int, int, int, int, bool, str]:
         """The core's venue arguments; a latency other than ConstantLatency is set after

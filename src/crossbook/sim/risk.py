@@ -71,6 +71,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Literal
 
+from crossbook.sim._checks import check_int
+
 if TYPE_CHECKING:
     from crossbook.sim.simulator import Simulator
 
@@ -80,12 +82,7 @@ _MAX_I64 = 2**63 - 1
 
 
 def _check_limit(name: str, value: object, high: int = _MAX_I64, low: int = 0) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int or None, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    check_int(name, value, low, high, optional=True)
 
 
 @dataclass(frozen=True, slots=True)

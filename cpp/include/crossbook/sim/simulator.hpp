@@ -190,6 +190,9 @@ class Simulator {
   void post_answers();
   std::int64_t later(std::int64_t ts_ns, std::int64_t delay_ns) const;
   void check_time(std::int64_t ts_ns, std::int64_t last_ns, std::size_t index, const char* what) const;
+  /// Checks every row (row checks, then times) before appending any: all or nothing.
+  template <class Row, class Check>
+  void append_rows(std::vector<Row>& dst, const Row* rows, std::size_t n, Check check, const char* what);
   SimOrder& known_order(std::uint64_t id);
   // The risk engine's side of the loop (simulator_risk.cpp).
   /// Answers a request refused at the desk: delivered at now, no latency.
